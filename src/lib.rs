@@ -1,0 +1,12 @@
+//! shiprelay: a webhook relay for logistics events.
+//!
+//! One request's life: `http::ingest` reads the size-limited raw body, looks the source up by path,
+//! `auth` verifies the signature or token (pure, constant-time), `providers` normalises the bytes
+//! into CloudEvents (pure), and `queue` deduplicates and appends them to the `events` stream in one
+//! atomic Lua script. Only then does the provider get its 200; when Redis cannot take the write it
+//! gets a 503 with `Retry-After`, so nothing acknowledged is ever lost.
+
+pub mod auth;
+pub mod event;
+pub mod providers;
+pub mod secret;

@@ -1,0 +1,8 @@
+//! TODO: normaliser for `flexport_logistics`.
+
+use super::{Context, NormalizeError, Parsed};
+
+pub fn normalize(raw: &serde_json::Value, cx: Context<'_>) -> Result<Parsed, NormalizeError> {
+    let _ = (raw, cx);
+    todo!()
+}
