@@ -7,6 +7,14 @@
 //! gets a 503 with `Retry-After`, so nothing acknowledged is ever lost.
 
 pub mod auth;
+pub mod config;
+pub mod error;
 pub mod event;
+pub mod http;
+pub mod ingest;
+pub mod metrics;
 pub mod providers;
+pub mod queue;
 pub mod secret;
+pub mod startup;
+pub mod telemetry;

@@ -1,3 +1,86 @@
-fn main() {
-    println!("Hello, world!");
+//! The `shiprelay` command: `serve` runs the relay, `check-config` validates a config file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shiprelay::config::{Config, ConfigError};
+use shiprelay::startup::{Application, stop_on_signals};
+
+#[derive(Parser)]
+#[command(version, about = "Webhook relay for logistics events")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the relay.
+    Serve {
+        /// TOML config file; SHIPRELAY_* environment variables override it.
+        #[arg(long, short, env = "SHIPRELAY_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Validate a config file (with the environment applied) and name every problem.
+    CheckConfig {
+        #[arg(long, short, env = "SHIPRELAY_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::CheckConfig { config } => check_config(&config),
+        Command::Serve { config } => match serve(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("shiprelay: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn check_config(path: &std::path::Path) -> ExitCode {
+    match Config::load(Some(path)) {
+        Ok(config) => {
+            let ids: Vec<String> = config
+                .sources
+                .iter()
+                .map(|s| format!("{} ({})", s.id, s.provider.name()))
+                .collect();
+            println!(
+                "{}: valid; {} source(s): {}",
+                path.display(),
+                ids.len(),
+                ids.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(ConfigError::Invalid(problems)) => {
+            eprintln!("{}: {} problem(s)", path.display(), problems.len());
+            for problem in problems {
+                eprintln!("  {problem}");
+            }
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = Config::load(config.as_deref())?;
+    shiprelay::telemetry::init(&config.settings.log);
+    actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(config).await?;
+        tracing::info!(port = application.port(), "shiprelay listening");
+        tokio::spawn(stop_on_signals(application.handle()));
+        application.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
 }

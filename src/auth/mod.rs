@@ -16,7 +16,9 @@ pub trait HeaderSource {
 
 impl HeaderSource for [(&str, &str)] {
     fn header(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
     }
 }
 
@@ -116,7 +118,10 @@ pub enum AuthError {
     #[error("the {0} header is missing")]
     MissingHeader(String),
     #[error("the {header} header is malformed: {reason}")]
-    Malformed { header: String, reason: &'static str },
+    Malformed {
+        header: String,
+        reason: &'static str,
+    },
     #[error("the {0} header does not match any configured secret")]
     Mismatch(String),
     #[error("the {header} timestamp is outside the allowed tolerance of {tolerance_secs} s")]

@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(time(&v, "o"), Some(expected));
         assert_eq!(time(&v, "n"), Some(expected));
         assert_eq!(time(&v, "u"), Some(expected));
-        assert_eq!(time(&v, "d").unwrap().to_rfc3339(), "2026-03-10T00:00:00+00:00");
+        assert_eq!(
+            time(&v, "d").unwrap().to_rfc3339(),
+            "2026-03-10T00:00:00+00:00"
+        );
         assert_eq!(time(&v, "bad"), None);
     }
 

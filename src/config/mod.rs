@@ -1,0 +1,297 @@
+//! Settings: embedded defaults, then a TOML file, then `SHIPRELAY_*` environment variables,
+//! validated once at start so that a bad config fails loudly before any traffic is taken.
+//!
+//! Loading never stops at the first problem: unknown keys, type errors and semantic problems
+//! (unknown kind, missing secret, bad URL, duplicate source id, ...) are all collected, each with
+//! its path, so `shiprelay check-config` can name every one of them in a single run.
+
+mod env_overlay;
+mod lenient;
+mod sources;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+pub use sources::{Source, SourceSettings};
+
+/// Everything shiprelay is configured with; see the README's configuration reference.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub redis: RedisSettings,
+    pub ingest: IngestSettings,
+    pub log: LogSettings,
+    pub sources: Vec<SourceSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    pub listen: String,
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[serde(deserialize_with = "lenient::number")]
+    pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads; 0 means one per core.
+    #[serde(deserialize_with = "lenient::number")]
+    pub workers: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            shutdown_timeout_secs: 30,
+            workers: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RedisSettings {
+    pub url: String,
+    /// Keys are `{prefix}:<name>`; the braces keep one relay's keys in one Redis Cluster slot.
+    pub prefix: String,
+    #[serde(deserialize_with = "lenient::number")]
+    pub connect_timeout_ms: u64,
+    /// Upper bound for one Redis operation; past it the request gets a 503.
+    #[serde(deserialize_with = "lenient::number")]
+    pub command_timeout_ms: u64,
+    /// The `Retry-After` seconds sent with a 503 when Redis is unavailable.
+    #[serde(deserialize_with = "lenient::number")]
+    pub retry_after_secs: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "shiprelay".into(),
+            connect_timeout_ms: 2000,
+            command_timeout_ms: 2000,
+            retry_after_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct IngestSettings {
+    /// How long a provider event id is remembered for deduplication.
+    #[serde(deserialize_with = "lenient::number")]
+    pub dedupe_ttl_secs: u64,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings {
+            dedupe_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter directive, e.g. `info` or `shiprelay=debug,actix_web=warn`; `RUST_LOG`
+    /// overrides it.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Validated settings plus the sources built from them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub sources: Vec<Source>,
+}
+
+/// One thing wrong with the configuration, located by its path (`sources[1].kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+impl Config {
+    /// Loads `file` (when given) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let text = match file {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        Config::from_toml(&text, std::env::vars())
+    }
+
+    /// Parses TOML text with environment overrides; every problem found is reported.
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid(vec![Problem {
+                path: "(file)".into(),
+                message: e.to_string().trim().to_string(),
+            }])
+        })?;
+        let mut problems: Vec<Problem> = env_overlay::apply(&mut root, env)
+            .into_iter()
+            .map(|message| Problem {
+                path: "(environment)".into(),
+                message,
+            })
+            .collect();
+
+        let mut unknown = Vec::new();
+        let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let deserializer =
+            serde_ignored::Deserializer::new(toml::Value::Table(root), &mut on_unknown);
+        let settings: Option<Settings> = match serde_path_to_error::deserialize(deserializer) {
+            Ok(settings) => Some(settings),
+            Err(e) => {
+                problems.push(Problem {
+                    path: bracket_indexes(&e.path().to_string()),
+                    message: e.inner().to_string().trim().to_string(),
+                });
+                None
+            }
+        };
+        problems.extend(unknown.into_iter().map(|path| Problem {
+            path: bracket_indexes(&path),
+            message: "unknown setting".into(),
+        }));
+        let Some(settings) = settings else {
+            return Err(ConfigError::Invalid(problems));
+        };
+        problems.extend(validate(&settings));
+        let sources = sources::build_all(&settings.sources, &mut problems);
+        if problems.is_empty() {
+            Ok(Config { settings, sources })
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+}
+
+/// `sources.0.secret` -> `sources[0].secret`, the form every other problem uses.
+fn bracket_indexes(path: &str) -> String {
+    let mut out = String::new();
+    for segment in path.split('.') {
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+fn validate(s: &Settings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut check = |ok: bool, path: &str, message: String| {
+        if !ok {
+            problems.push(Problem {
+                path: path.into(),
+                message,
+            });
+        }
+    };
+    check(
+        s.server.listen.parse::<SocketAddr>().is_ok(),
+        "server.listen",
+        format!(
+            "`{}` is not an address:port such as 127.0.0.1:8080",
+            s.server.listen
+        ),
+    );
+    check(
+        (1..=64 * 1024 * 1024).contains(&s.server.max_body_bytes),
+        "server.max_body_bytes",
+        "must be between 1 and 67108864 (64 MiB)".into(),
+    );
+    let url_ok = redis::parse_redis_url(&s.redis.url).is_some()
+        && ["redis", "rediss", "unix", "redis+unix"]
+            .iter()
+            .any(|scheme| s.redis.url.starts_with(&format!("{scheme}:")));
+    check(
+        url_ok,
+        "redis.url",
+        "not a Redis URL (redis://host:port[/db], rediss://..., unix:///path)".into(),
+    );
+    check(
+        !s.redis.prefix.is_empty()
+            && s.redis
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)),
+        "redis.prefix",
+        "must be non-empty: letters, digits, `-`, `_`, `.`, `:`".into(),
+    );
+    check(
+        s.redis.command_timeout_ms > 0 && s.redis.connect_timeout_ms > 0,
+        "redis",
+        "connect_timeout_ms and command_timeout_ms must be positive".into(),
+    );
+    check(
+        s.ingest.dedupe_ttl_secs > 0,
+        "ingest.dedupe_ttl_secs",
+        "must be positive".into(),
+    );
+    check(
+        tracing_subscriber::EnvFilter::try_new(&s.log.level).is_ok(),
+        "log.level",
+        format!(
+            "`{}` is not a tracing filter (e.g. info, shiprelay=debug)",
+            s.log.level
+        ),
+    );
+    problems
+}
+
+#[cfg(test)]
+mod tests;

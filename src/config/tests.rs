@@ -1,0 +1,223 @@
+use super::*;
+use crate::auth::Scheme;
+
+fn load(toml: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(toml, Vec::new())
+}
+
+fn problems(toml: &str, env: &[(&str, &str)]) -> Vec<String> {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    match Config::from_toml(toml, env) {
+        Ok(_) => Vec::new(),
+        Err(ConfigError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+const EXAMPLE: &str = include_str!("../../deploy/shiprelay.example.toml");
+
+#[test]
+fn the_example_config_is_valid() {
+    let config = load(EXAMPLE).unwrap();
+    assert!(config.sources.len() >= 5);
+}
+
+#[test]
+fn defaults_apply_to_an_empty_file() {
+    let config = load("").unwrap();
+    assert_eq!(config.settings.server.listen, "127.0.0.1:8080");
+    assert_eq!(config.settings.server.max_body_bytes, 1_048_576);
+    assert_eq!(config.settings.redis.url, "redis://127.0.0.1:6379");
+    assert_eq!(config.settings.redis.prefix, "shiprelay");
+    assert!(config.sources.is_empty());
+}
+
+#[test]
+fn environment_overrides_the_file_including_numbers_and_source_secrets() {
+    let toml = "[redis]\nurl = \"redis://a:1\"\n[[sources]]\nid = \"flexport\"\nkind = \"flexport_v1\"\nsecrets = [\"old\"]\n";
+    let env = [
+        ("SHIPRELAY_REDIS__URL", "redis://b:2"),
+        ("SHIPRELAY_SERVER__MAX_BODY_BYTES", "2048"),
+        ("SHIPRELAY_SOURCES__FLEXPORT__SECRETS", "new,old"),
+    ];
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    let config = Config::from_toml(toml, env).unwrap();
+    assert_eq!(config.settings.redis.url, "redis://b:2");
+    assert_eq!(config.settings.server.max_body_bytes, 2048);
+    let secrets: Vec<_> = config.sources[0]
+        .secrets
+        .iter()
+        .map(|s| s.expose())
+        .collect();
+    assert_eq!(secrets, ["new", "old"]);
+}
+
+#[test]
+fn names_every_problem_with_its_path() {
+    let toml = r#"
+[server]
+listen = "nowhere"
+[redis]
+url = "http://localhost"
+[[sources]]
+id = "a"
+kind = "flexport_v3"
+secrets = ["x"]
+[[sources]]
+id = "b"
+kind = "flexops"
+[[sources]]
+id = "b"
+kind = "flexops"
+secrets = ["y"]
+token_header = "X-Token"
+"#;
+    let found = problems(toml, &[]);
+    let expect = [
+        "server.listen: `nowhere` is not an address",
+        "redis.url: not a Redis URL",
+        "sources[0].kind: unknown kind `flexport_v3`",
+        "sources[1].secrets: at least one secret is required",
+        "sources[2].id: duplicate source id `b`",
+        "sources[2].token_header: not used by kind `flexops`",
+    ];
+    for e in expect {
+        assert!(
+            found.iter().any(|p| p.starts_with(e)),
+            "missing `{e}` in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}
+
+#[test]
+fn reports_unknown_settings_and_type_errors() {
+    let found = problems(
+        "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n[[sources]]\nid = \"a\"\nkind = \"flexops\"\nsecrets = [\"s\"]\nsecret = \"x\"\n",
+        &[],
+    );
+    assert!(
+        found.contains(&"server.lisen: unknown setting".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"sources[0].secret: unknown setting".to_string()),
+        "{found:?}"
+    );
+
+    let found = problems("[server]\nmax_body_bytes = \"lots\"\n", &[]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("server.max_body_bytes: "), "{found:?}");
+
+    let found = problems("[server\n", &[]);
+    assert!(found[0].starts_with("(file): "), "{found:?}");
+}
+
+#[test]
+fn reports_environment_variables_that_address_nothing() {
+    let found = problems("", &[("SHIPRELAY_SOURCES__GHOST__SECRETS", "x")]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("(environment): SHIPRELAY_SOURCES__GHOST__SECRETS"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn generic_sources_need_a_known_scheme_and_its_settings() {
+    let base = "[[sources]]\nid = \"g\"\nkind = \"generic\"\nsecrets = [\"s\"]\n";
+    let found = problems(base, &[]);
+    assert!(
+        found[0].starts_with("sources[0].scheme: required by kind `generic`"),
+        "{found:?}"
+    );
+
+    let found = problems(&format!("{base}scheme = \"md5\"\n"), &[]);
+    assert!(
+        found[0].starts_with("sources[0].scheme: unknown scheme `md5`"),
+        "{found:?}"
+    );
+
+    let found = problems(
+        &format!("{base}scheme = \"hmac\"\nalgorithm = \"md5\"\nencoding = \"hex\"\n"),
+        &[],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("sources[0].signature_header: required")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("sources[0].algorithm: `md5`")),
+        "{found:?}"
+    );
+
+    let found = problems(
+        &format!("{base}scheme = \"token\"\nsignature_header = \"X\"\n"),
+        &[],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("sources[0].token_header: required")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p == "sources[0].signature_header: not used by scheme `token`"),
+        "{found:?}"
+    );
+
+    let found = problems(
+        &format!("{base}scheme = \"standard-webhooks\"\nid_pointer = \"id\"\n"),
+        &[],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("sources[0].secrets: Standard Webhooks secrets")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("sources[0].id_pointer: `id` is not a JSON pointer")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn builds_the_scheme_each_kind_uses() {
+    let config = load(
+        "[[sources]]\nid = \"l\"\nkind = \"flexport_logistics\"\ntoken_header = \"X-Relay-Token\"\nsecrets = [\"t\"]\n\
+         [[sources]]\nid = \"s\"\nkind = \"generic\"\nscheme = \"hmac\"\nsignature_header = \"X-Shopify-Hmac-Sha256\"\nencoding = \"base64\"\nsecrets = [\"k\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.sources[0].scheme,
+        Scheme::TokenOrBasic {
+            header: Some("X-Relay-Token".into()),
+            username: None
+        }
+    );
+    match &config.sources[1].scheme {
+        Scheme::Hmac(h) => {
+            assert_eq!(h.header, "X-Shopify-Hmac-Sha256");
+            assert_eq!(h.encoding, crate::auth::Encoding::Base64);
+            assert_eq!(h.digest, crate::auth::Digest::Sha256);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn secrets_do_not_appear_in_debug_output() {
+    let config =
+        load("[[sources]]\nid = \"a\"\nkind = \"flexops\"\nsecrets = [\"whsec_topsecret\"]\n")
+            .unwrap();
+    assert!(!format!("{config:?}").contains("topsecret"));
+}

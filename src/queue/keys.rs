@@ -1,0 +1,70 @@
+//! Every Redis key shiprelay uses, in one place. Operators read these with redis-cli, so the names
+//! are stable and documented in the README. All keys share the `{prefix}` hash tag so that one
+//! relay's keys live in one Redis Cluster slot, which multi-key scripts require.
+
+use sha2::{Digest, Sha256};
+
+/// Provider ids longer than this are hashed in the dedupe key, to bound key size.
+const MAX_DEDUPE_KEY_LEN: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Keys {
+        Keys {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{{{}}}:{name}", self.prefix)
+    }
+
+    /// Stream of normalised events (field `event` holds the CloudEvent JSON).
+    pub fn events(&self) -> String {
+        self.key("events")
+    }
+
+    /// Stream of verified payloads that could not be normalised.
+    pub fn quarantine(&self) -> String {
+        self.key("quarantine")
+    }
+
+    /// Marker that a provider event was accepted; its value is the JSON array of our event ids.
+    pub fn seen(&self, source: &str, dedupe_key: &str) -> String {
+        if dedupe_key.len() <= MAX_DEDUPE_KEY_LEN {
+            self.key(&format!("seen:{source}:{dedupe_key}"))
+        } else {
+            let digest = hex::encode(Sha256::digest(dedupe_key.as_bytes()));
+            self.key(&format!("seen:{source}:sha256:{digest}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_the_prefix_as_a_hash_tag() {
+        let keys = Keys::new("shiprelay");
+        assert_eq!(keys.events(), "{shiprelay}:events");
+        assert_eq!(keys.quarantine(), "{shiprelay}:quarantine");
+        assert_eq!(
+            keys.seen("flexops", "evt_1"),
+            "{shiprelay}:seen:flexops:evt_1"
+        );
+    }
+
+    #[test]
+    fn long_provider_ids_are_hashed() {
+        let keys = Keys::new("p");
+        let long = "x".repeat(500);
+        let key = keys.seen("s", &long);
+        assert!(key.starts_with("{p}:seen:s:sha256:"));
+        assert_eq!(key.len(), "{p}:seen:s:sha256:".len() + 64);
+    }
+}

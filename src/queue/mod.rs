@@ -1,0 +1,157 @@
+//! The only code that knows Redis: key names, Lua scripts and stream operations.
+//!
+//! Every operation is bounded by the configured command timeout, so a hung or unreachable Redis
+//! turns into a prompt [`QueueError`] (and a 503 for the caller) instead of a stuck request. The
+//! connection is a `ConnectionManager`, created lazily and reconnecting by itself: shiprelay starts
+//! while Redis is down and recovers when it comes back, without a restart.
+
+mod keys;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use keys::Keys;
+
+use crate::config::RedisSettings;
+use crate::event::Event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("Redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("Redis failed: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("unexpected reply from Redis: {0}")]
+    Reply(String),
+}
+
+/// What the atomic enqueue did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// New: these event ids were appended.
+    Accepted(Vec<String>),
+    /// Seen before: nothing was written; these are the ids it was first accepted as.
+    Duplicate(Vec<String>),
+}
+
+/// A verified payload that could not be normalised.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantineEntry<'a> {
+    pub source: &'a str,
+    pub reason: &'a str,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub correlation_id: &'a str,
+    pub content_type: &'a str,
+    pub body: &'a [u8],
+}
+
+#[derive(Clone)]
+pub struct Queue {
+    conn: ConnectionManager,
+    keys: Keys,
+    timeout: Duration,
+    enqueue_script: Arc<redis::Script>,
+}
+
+impl Queue {
+    /// Prepares a connection; it is established on first use and re-established after failures.
+    pub fn connect(settings: &RedisSettings) -> Result<Queue, QueueError> {
+        let client = redis::Client::open(settings.url.as_str())?;
+        let timeout = Duration::from_millis(settings.command_timeout_ms);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(settings.connect_timeout_ms)))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Queue {
+            conn,
+            keys: Keys::new(&settings.prefix),
+            timeout,
+            enqueue_script: Arc::new(redis::Script::new(include_str!("enqueue.lua"))),
+        })
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    async fn bounded<T>(
+        &self,
+        op: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, QueueError> {
+        match tokio::time::timeout(self.timeout, op).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(QueueError::Timeout(self.timeout)),
+        }
+    }
+
+    /// Succeeds when Redis answers.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let reply: String = self
+            .bounded(redis::cmd("PING").query_async(&mut conn))
+            .await?;
+        match reply.as_str() {
+            "PONG" => Ok(()),
+            other => Err(QueueError::Reply(other.to_string())),
+        }
+    }
+
+    /// Appends `events` to the events stream unless `dedupe_key` was seen from `source` within
+    /// `ttl_secs`: one atomic script, so a crash or error never leaves a half-done state.
+    pub async fn enqueue(
+        &self,
+        source: &str,
+        dedupe_key: &str,
+        events: &[Event],
+        ttl_secs: u64,
+    ) -> Result<Enqueued, QueueError> {
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let mut invocation = self.enqueue_script.prepare_invoke();
+        invocation
+            .key(self.keys.seen(source, dedupe_key))
+            .key(self.keys.events())
+            .arg(ttl_secs)
+            .arg(&ids_json);
+        for event in events {
+            let json =
+                serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
+            invocation
+                .arg(&event.id)
+                .arg(event.event_type.as_str())
+                .arg(json);
+        }
+        let mut conn = self.conn.clone();
+        let (fresh, stored): (i64, String) =
+            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let ids: Vec<String> = serde_json::from_str(&stored)
+            .map_err(|e| QueueError::Reply(format!("seen value is not a JSON id list: {e}")))?;
+        Ok(if fresh == 1 {
+            Enqueued::Accepted(ids)
+        } else {
+            Enqueued::Duplicate(ids)
+        })
+    }
+
+    /// Keeps a payload that verified but could not be normalised; returns its stream entry id.
+    pub async fn quarantine(&self, entry: QuarantineEntry<'_>) -> Result<String, QueueError> {
+        let received_at = entry.received_at.to_rfc3339();
+        let fields: [(&str, &[u8]); 6] = [
+            ("source", entry.source.as_bytes()),
+            ("reason", entry.reason.as_bytes()),
+            ("received_at", received_at.as_bytes()),
+            ("correlation_id", entry.correlation_id.as_bytes()),
+            ("content_type", entry.content_type.as_bytes()),
+            ("body", entry.body),
+        ];
+        let mut conn = self.conn.clone();
+        let key = self.keys.quarantine();
+        self.bounded(conn.xadd(key, "*", &fields)).await
+    }
+}

@@ -1,0 +1,95 @@
+//! `Application::build`: wires settings into a running server. Shared by `main` and the tests, so
+//! the tests exercise exactly what production runs (zero-to-production style).
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::ingest::Ingestor;
+use crate::metrics::Metrics;
+use crate::queue::Queue;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener and prepares the server; Redis is connected lazily, so this succeeds
+    /// while Redis is down (readiness says so until it is back).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let settings = &config.settings;
+        let listener = TcpListener::bind(&settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let queue = Queue::connect(&settings.redis).context("invalid Redis settings")?;
+        let state = web::Data::new(AppState {
+            ingestor: Ingestor::new(
+                config.sources.clone(),
+                queue.clone(),
+                settings.ingest.dedupe_ttl_secs,
+            ),
+            queue,
+            metrics: Metrics::new(),
+            max_body_bytes: settings.server.max_body_bytes,
+            retry_after_secs: settings.redis.retry_after_secs,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(http::correlation::middleware))
+                .app_data(state.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .disable_signals();
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server: `graceful` lets in-flight requests finish (up to the shutdown timeout).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Stops `handle` gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish.
+pub async fn stop_on_signals(handle: ServerHandle) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => tracing::info!("SIGTERM received, shutting down gracefully"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down gracefully"),
+    }
+    handle.stop(true).await;
+    // Give the log line a chance to flush before the runtime ends.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
