@@ -1,0 +1,333 @@
+//! Test harness: a real `redis-server` per test on a free port, the application built exactly as
+//! `main` builds it, and signing helpers that compute provider signatures independently of the
+//! code under test.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
+use shiprelay::config::Config;
+use shiprelay::startup::Application;
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind an ephemeral port")
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private redis-server, killed when dropped.
+pub struct TestRedis {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl TestRedis {
+    pub fn start() -> TestRedis {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("shiprelay-test-redis-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = TestRedis { port, dir, child: None };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port, with AOF so that a restart after a kill keeps the data.
+    pub fn restart(&mut self) {
+        let child = Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (scripts/test installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(client) = redis::Client::open(self.url())
+                && let Ok(mut conn) = client.get_connection()
+                && redis::cmd("PING").query::<String>(&mut conn).is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn conn(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect to the test redis")
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub const FLEXPORT_SECRET: &str = "s3cr3t";
+pub const LOGISTICS_TOKEN: &str = "logistics-token-0123456789abcdef";
+pub const FLEXOPS_SECRET: &str = "whsec_your_signing_secret";
+pub const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const STRIPE_SECRET: &str = "stripe-secret";
+pub const SHOP_SECRET: &str = "shop-secret";
+
+/// One source of every kind and generic scheme, with the secrets above.
+pub fn test_config_toml(redis_url: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+max_body_bytes = 65536
+workers = 2
+[redis]
+url = "{redis_url}"
+prefix = "test"
+command_timeout_ms = 1000
+connect_timeout_ms = 500
+retry_after_secs = 7
+[log]
+level = "warn"
+
+[[sources]]
+id = "flexport"
+kind = "flexport_v1"
+secrets = ["newer-secret", "{FLEXPORT_SECRET}"]
+
+[[sources]]
+id = "flexport-v2"
+kind = "flexport_v2"
+secrets = ["{FLEXPORT_SECRET}"]
+
+[[sources]]
+id = "logistics"
+kind = "flexport_logistics"
+token_header = "X-Relay-Token"
+basic_username = "flexport"
+secrets = ["{LOGISTICS_TOKEN}"]
+
+[[sources]]
+id = "flexops"
+kind = "flexops"
+secrets = ["{FLEXOPS_SECRET}"]
+
+[[sources]]
+id = "standard"
+kind = "generic"
+scheme = "standard-webhooks"
+secrets = ["{STANDARD_SECRET}"]
+id_pointer = "/id"
+type_pointer = "/type"
+subject_pointer = "/subject"
+time_pointer = "/time"
+
+[[sources]]
+id = "stripe-like"
+kind = "generic"
+scheme = "stripe"
+secrets = ["{STRIPE_SECRET}"]
+id_pointer = "/id"
+type_pointer = "/type"
+
+[[sources]]
+id = "shop"
+kind = "generic"
+scheme = "hmac"
+signature_header = "X-Shopify-Hmac-Sha256"
+encoding = "base64"
+secrets = ["{SHOP_SECRET}"]
+type_pointer = "/type"
+"#
+    )
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub redis: TestRedis,
+    handle: ServerHandle,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|toml| toml).await
+}
+
+/// Spawns the app with the test config, after `edit` had its way with the TOML.
+pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
+    let redis = TestRedis::start();
+    let toml = edit(test_config_toml(&redis.url()));
+    let config = Config::from_toml(&toml, Vec::new()).expect("valid test config");
+    let application = Application::build(config).await.expect("build the application");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let handle = application.handle();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        redis,
+        handle,
+    }
+}
+
+impl TestApp {
+    pub async fn post_ingest(&self, source: &str, body: &[u8], headers: &[(&str, String)]) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/ingest/{source}", self.address))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
+    /// Every entry of `{test}:events`, as the CloudEvent JSON of its `event` field.
+    pub async fn stored_events(&self) -> Vec<Value> {
+        self.stream_fields("{test}:events")
+            .await
+            .into_iter()
+            .map(|fields| serde_json::from_slice(&fields["event"]).expect("event field is JSON"))
+            .collect()
+    }
+
+    /// Every entry of a stream, as field -> raw bytes.
+    pub async fn stream_fields(&self, key: &str) -> Vec<std::collections::HashMap<String, Vec<u8>>> {
+        let mut conn = self.redis.conn().await;
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(key)
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        reply
+            .ids
+            .into_iter()
+            .map(|entry| {
+                entry
+                    .map
+                    .into_iter()
+                    .map(|(k, v)| (k, redis::from_redis_value::<Vec<u8>>(v).unwrap()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub async fn stream_len(&self, key: &str) -> usize {
+        let mut conn = self.redis.conn().await;
+        redis::cmd("XLEN").arg(key).query_async(&mut conn).await.unwrap()
+    }
+
+    /// The value of one sample in the `/metrics` exposition, 0 when absent.
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop accepting; the runtime ends with the test anyway.
+        drop(handle.stop(false));
+    }
+}
+
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("fixture {full}: {e}"))
+}
+
+pub fn hmac_sha1_hex(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+pub fn hmac_sha256(secret: &str, body: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+pub fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
+    hex::encode(hmac_sha256(secret, body))
+}
+
+pub fn hmac_sha256_base64(secret: &str, body: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha256(secret, body))
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Standard Webhooks headers, signed by the `standardwebhooks` crate (an independent implementation).
+pub fn standard_webhooks_headers(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    let signature = standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .sign(msg_id, timestamp, body)
+        .unwrap();
+    vec![
+        ("webhook-id", msg_id.to_string()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature),
+    ]
+}
+
+pub fn flexport_v1_headers(body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![("X-Hub-Signature", format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, body)))]
+}
+
+pub fn flexops_headers(body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![("X-FlexOps-Signature", hmac_sha256_hex(FLEXOPS_SECRET, body))]
+}
+
+pub async fn assert_problem(response: reqwest::Response, status: u16, slug: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert!(response.headers().contains_key("x-correlation-id"), "every response carries X-Correlation-ID");
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["type"], format!("urn:shiprelay:problem:{slug}"));
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: the application as `main` builds it, a real redis-server per test, real HTTP.
+
+mod cli;
+mod helpers;
+mod ingest_accepts;
+mod ingest_rejects;
+mod ingest_resilience;
+mod ops;
