@@ -6,6 +6,10 @@
 //! are tried newest first; any one of them verifies, which is how rotation works without downtime.
 //! Time is passed in (`now_unix`) so that timestamp tolerance is testable.
 
+mod codec;
+mod mac;
+mod timestamp;
+
 use crate::secret::Secret;
 
 /// Case-insensitive header lookup, so this module does not depend on an HTTP framework.
@@ -16,7 +20,16 @@ pub trait HeaderSource {
 
 impl HeaderSource for [(&str, &str)] {
     fn header(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Lets an unsized source such as a slice of pairs be passed as `&dyn HeaderSource` (`&slice`).
+impl<H: HeaderSource + ?Sized> HeaderSource for &H {
+    fn header(&self, name: &str) -> Option<&str> {
+        (**self).header(name)
     }
 }
 
@@ -30,6 +43,16 @@ impl<const N: usize> HeaderSource for [(&str, &str); N] {
 pub enum Digest {
     Sha1,
     Sha256,
+}
+
+impl Digest {
+    /// Length in bytes of this digest's HMAC.
+    pub fn output_len(self) -> usize {
+        match self {
+            Digest::Sha1 => 20,
+            Digest::Sha256 => 32,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +139,10 @@ pub enum AuthError {
     #[error("the {0} header is missing")]
     MissingHeader(String),
     #[error("the {header} header is malformed: {reason}")]
-    Malformed { header: String, reason: &'static str },
+    Malformed {
+        header: String,
+        reason: &'static str,
+    },
     #[error("the {0} header does not match any configured secret")]
     Mismatch(String),
     #[error("the {header} timestamp is outside the allowed tolerance of {tolerance_secs} s")]
