@@ -7,6 +7,7 @@
 //! Time is passed in (`now_unix`) so that timestamp tolerance is testable.
 
 mod codec;
+mod hmac_header;
 mod mac;
 mod timestamp;
 
@@ -157,6 +158,12 @@ pub fn verify(
     body: &[u8],
     now_unix: i64,
 ) -> Result<(), AuthError> {
-    let _ = (scheme, secrets, headers, body, now_unix);
-    todo!("implemented in auth/*.rs")
+    match scheme {
+        Scheme::Hmac(hmac) => hmac_header::verify(hmac, secrets, headers, body),
+        Scheme::FlexportV2 => hmac_header::verify_flexport_v2(secrets, headers, body),
+        _ => {
+            let _ = now_unix;
+            todo!("scheme not implemented yet")
+        }
+    }
 }
