@@ -9,6 +9,7 @@
 mod codec;
 mod hmac_header;
 mod mac;
+pub mod standard_webhooks;
 mod timestamp;
 
 use crate::secret::Secret;
@@ -161,6 +162,9 @@ pub fn verify(
     match scheme {
         Scheme::Hmac(hmac) => hmac_header::verify(hmac, secrets, headers, body),
         Scheme::FlexportV2 => hmac_header::verify_flexport_v2(secrets, headers, body),
+        Scheme::StandardWebhooks { tolerance_secs } => {
+            standard_webhooks::verify(*tolerance_secs, secrets, headers, body, now_unix)
+        }
         _ => {
             let _ = now_unix;
             todo!("scheme not implemented yet")
