@@ -10,6 +10,7 @@ mod codec;
 mod hmac_header;
 mod mac;
 pub mod standard_webhooks;
+mod stripe;
 mod timestamp;
 
 use crate::secret::Secret;
@@ -165,6 +166,10 @@ pub fn verify(
         Scheme::StandardWebhooks { tolerance_secs } => {
             standard_webhooks::verify(*tolerance_secs, secrets, headers, body, now_unix)
         }
+        Scheme::Stripe {
+            header,
+            tolerance_secs,
+        } => stripe::verify(header, *tolerance_secs, secrets, headers, body, now_unix),
         _ => {
             let _ = now_unix;
             todo!("scheme not implemented yet")
