@@ -12,6 +12,7 @@ mod mac;
 pub mod standard_webhooks;
 mod stripe;
 mod timestamp;
+mod token;
 
 use crate::secret::Secret;
 
@@ -170,9 +171,10 @@ pub fn verify(
             header,
             tolerance_secs,
         } => stripe::verify(header, *tolerance_secs, secrets, headers, body, now_unix),
-        _ => {
-            let _ = now_unix;
-            todo!("scheme not implemented yet")
+        Scheme::Token { header } => token::verify_token(header, secrets, headers),
+        Scheme::Basic { username } => token::verify_basic(username.as_deref(), secrets, headers),
+        Scheme::TokenOrBasic { header, username } => {
+            token::verify_token_or_basic(header.as_deref(), username.as_deref(), secrets, headers)
         }
     }
 }
