@@ -178,3 +178,108 @@ pub fn verify(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn every_scheme() -> Vec<Scheme> {
+        vec![
+            Scheme::hub_sha1(),
+            Scheme::hub_sha256(),
+            Scheme::flexops(),
+            Scheme::Hmac(HmacScheme {
+                header: "X-Shopify-Hmac-Sha256".into(),
+                digest: Digest::Sha256,
+                encoding: Encoding::Base64,
+                prefix: Some("sha256=".into()),
+                prefix_optional: true,
+            }),
+            Scheme::FlexportV2,
+            Scheme::StandardWebhooks {
+                tolerance_secs: 300,
+            },
+            Scheme::Stripe {
+                header: "Stripe-Signature".into(),
+                tolerance_secs: u64::MAX,
+            },
+            Scheme::Token {
+                header: "X-Token".into(),
+            },
+            Scheme::Basic {
+                username: Some("u".into()),
+            },
+            Scheme::TokenOrBasic {
+                header: Some("X-Token".into()),
+                username: None,
+            },
+        ]
+    }
+
+    const HEADER_NAMES: &[&str] = &[
+        "X-Hub-Signature",
+        "X-Hub-Signature-256",
+        "X-FlexOps-Signature",
+        "X-Shopify-Hmac-Sha256",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "Stripe-Signature",
+        "X-Token",
+        "Authorization",
+    ];
+
+    /// Header values that look almost right, so the parsers get past their first checks.
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "(sha1=|sha256=|v1,|t=|Basic )?[0-9a-fA-F=+/, v1t:]{0,80}",
+            "t=-?[0-9]{1,25},v1=[0-9a-f]{0,70}",
+            "(v1,[A-Za-z0-9+/=]{0,50} ?){0,4}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn verify_never_panics(
+            values in proptest::collection::vec(header_value(), HEADER_NAMES.len()),
+            body in proptest::collection::vec(any::<u8>(), 0..256),
+            secrets in proptest::collection::vec("(whsec_)?[A-Za-z0-9+/=:]{0,24}", 0..3),
+            now_unix in any::<i64>(),
+        ) {
+            let headers: Vec<(&str, &str)> = HEADER_NAMES
+                .iter()
+                .copied()
+                .zip(values.iter().map(String::as_str))
+                .collect();
+            let secrets: Vec<Secret> = secrets.into_iter().map(Secret::new).collect();
+            for scheme in every_scheme() {
+                let _ = verify(&scheme, &secrets, &headers.as_slice(), &body, now_unix);
+            }
+        }
+    }
+
+    #[test]
+    fn errors_never_contain_the_secret_or_the_expected_digest() {
+        let secret = Secret::new("s3cr3t-value");
+        let expected = hex::encode(
+            mac::hmac(Digest::Sha256, secret.expose().as_bytes(), &[b"body"]).unwrap_or_default(),
+        );
+        let headers = [("X-Hub-Signature-256", "sha256=00")];
+        let error = verify(
+            &Scheme::hub_sha256(),
+            std::slice::from_ref(&secret),
+            &headers,
+            b"body",
+            0,
+        )
+        .expect_err("a bad digest is refused");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains(secret.expose()) && !shown.contains(&expected),
+            "{shown}"
+        );
+    }
+}
