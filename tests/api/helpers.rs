@@ -32,9 +32,16 @@ pub struct TestRedis {
 impl TestRedis {
     pub fn start() -> TestRedis {
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("shiprelay-test-redis-{port}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "shiprelay-test-redis-{port}-{}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = TestRedis { port, dir, child: None };
+        let mut redis = TestRedis {
+            port,
+            dir,
+            child: None,
+        };
         redis.restart();
         redis
     }
@@ -45,15 +52,23 @@ impl TestRedis {
 
     /// Starts (again) on the same port, with AOF so that a restart after a kill keeps the data.
     pub fn restart(&mut self) {
-        let child = Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (scripts/test installs it)");
+        let child =
+            Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
+                .args([
+                    "--port",
+                    &self.port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
+                .args(["--appendonly", "yes", "--appendfsync", "always"])
+                .arg("--dir")
+                .arg(&self.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server must be installed (scripts/test installs it)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -184,7 +199,9 @@ pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
     let redis = TestRedis::start();
     let toml = edit(test_config_toml(&redis.url()));
     let config = Config::from_toml(&toml, Vec::new()).expect("valid test config");
-    let application = Application::build(config).await.expect("build the application");
+    let application = Application::build(config)
+        .await
+        .expect("build the application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
@@ -197,7 +214,12 @@ pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
 }
 
 impl TestApp {
-    pub async fn post_ingest(&self, source: &str, body: &[u8], headers: &[(&str, String)]) -> reqwest::Response {
+    pub async fn post_ingest(
+        &self,
+        source: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(format!("{}/ingest/{source}", self.address))
@@ -219,7 +241,10 @@ impl TestApp {
     }
 
     /// Every entry of a stream, as field -> raw bytes.
-    pub async fn stream_fields(&self, key: &str) -> Vec<std::collections::HashMap<String, Vec<u8>>> {
+    pub async fn stream_fields(
+        &self,
+        key: &str,
+    ) -> Vec<std::collections::HashMap<String, Vec<u8>>> {
         let mut conn = self.redis.conn().await;
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(key)
@@ -243,7 +268,11 @@ impl TestApp {
 
     pub async fn stream_len(&self, key: &str) -> usize {
         let mut conn = self.redis.conn().await;
-        redis::cmd("XLEN").arg(key).query_async(&mut conn).await.unwrap()
+        redis::cmd("XLEN")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap()
     }
 
     /// The value of one sample in the `/metrics` exposition, 0 when absent.
@@ -258,7 +287,12 @@ impl TestApp {
             .await
             .unwrap();
         text.lines()
-            .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
+            .find_map(|line| {
+                line.strip_prefix(name_and_labels)?
+                    .strip_prefix(' ')?
+                    .parse()
+                    .ok()
+            })
             .unwrap_or(0.0)
     }
 }
@@ -301,7 +335,12 @@ pub fn now() -> i64 {
 }
 
 /// Standard Webhooks headers, signed by the `standardwebhooks` crate (an independent implementation).
-pub fn standard_webhooks_headers(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+pub fn standard_webhooks_headers(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
     let signature = standardwebhooks::Webhook::new(secret)
         .unwrap()
         .sign(msg_id, timestamp, body)
@@ -314,7 +353,10 @@ pub fn standard_webhooks_headers(secret: &str, msg_id: &str, timestamp: i64, bod
 }
 
 pub fn flexport_v1_headers(body: &[u8]) -> Vec<(&'static str, String)> {
-    vec![("X-Hub-Signature", format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, body)))]
+    vec![(
+        "X-Hub-Signature",
+        format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, body)),
+    )]
 }
 
 pub fn flexops_headers(body: &[u8]) -> Vec<(&'static str, String)> {
@@ -323,11 +365,20 @@ pub fn flexops_headers(body: &[u8]) -> Vec<(&'static str, String)> {
 
 pub async fn assert_problem(response: reqwest::Response, status: u16, slug: &str) -> Value {
     assert_eq!(response.status().as_u16(), status);
-    assert!(response.headers().contains_key("x-correlation-id"), "every response carries X-Correlation-ID");
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert!(
+        response.headers().contains_key("x-correlation-id"),
+        "every response carries X-Correlation-ID"
+    );
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["type"], format!("urn:shiprelay:problem:{slug}"));
     assert_eq!(body["status"], status);
-    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
     body
 }

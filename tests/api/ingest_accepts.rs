@@ -22,7 +22,10 @@ async fn accept_one(app: &TestApp, source: &str, body: &[u8], headers: &[(&str, 
     assert_eq!(event["source"], format!("shiprelay/{source}"));
     assert_eq!(event["datacontenttype"], "application/json");
     let raw: Value = serde_json::from_slice(body).unwrap();
-    assert_eq!(event["data"]["raw"], raw, "raw is the provider payload unchanged");
+    assert_eq!(
+        event["data"]["raw"], raw,
+        "raw is the provider payload unchanged"
+    );
     event
 }
 
@@ -34,7 +37,12 @@ async fn flexport_v1_shipment_event_is_stored() {
     assert_eq!(event["type"], "shipment.departed");
     assert_eq!(event["data"]["kind"], "shipment");
     assert_eq!(event["data"]["provider"]["name"], "flexport_v1");
-    assert!(event["subject"].as_str().unwrap().starts_with("flexport:shipment:"));
+    assert!(
+        event["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("flexport:shipment:")
+    );
 }
 
 #[tokio::test]
@@ -50,8 +58,16 @@ async fn flexport_v1_verifies_with_the_second_secret_during_rotation() {
     // The test config lists "newer-secret" first and the Flexport secret second.
     let app = spawn_app().await;
     let body = fixture("flexport_v1/ping.json");
-    let with_newer = vec![("X-Hub-Signature", format!("sha1={}", hmac_sha1_hex("newer-secret", &body)))];
-    assert_eq!(app.post_ingest("flexport", &body, &with_newer).await.status(), 200);
+    let with_newer = vec![(
+        "X-Hub-Signature",
+        format!("sha1={}", hmac_sha1_hex("newer-secret", &body)),
+    )];
+    assert_eq!(
+        app.post_ingest("flexport", &body, &with_newer)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -59,13 +75,22 @@ async fn flexport_v2_prefers_the_sha256_signature() {
     let app = spawn_app().await;
     let body = fixture("flexport_v2/transit_departed.json");
     let headers = vec![
-        ("X-Hub-Signature-256", format!("sha256={}", hmac_sha256_hex(FLEXPORT_SECRET, &body))),
-        ("X-Hub-Signature", format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, &body))),
+        (
+            "X-Hub-Signature-256",
+            format!("sha256={}", hmac_sha256_hex(FLEXPORT_SECRET, &body)),
+        ),
+        (
+            "X-Hub-Signature",
+            format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, &body)),
+        ),
     ];
     let event = accept_one(&app, "flexport-v2", &body, &headers).await;
     assert_eq!(event["type"], "shipment.departed");
     assert_eq!(event["data"]["milestone"], "departed");
-    assert_eq!(event["data"]["provider"]["event_type"], "/shipment_leg#departed");
+    assert_eq!(
+        event["data"]["provider"]["event_type"],
+        "/shipment_leg#departed"
+    );
 
     // A wrong -256 signature is refused even though the SHA-1 one is right.
     let other = fixture("flexport_v2/transit_arrived.json");
@@ -73,7 +98,12 @@ async fn flexport_v2_prefers_the_sha256_signature() {
         ("X-Hub-Signature-256", hmac_sha256_hex("wrong", &other)),
         ("X-Hub-Signature", hmac_sha1_hex(FLEXPORT_SECRET, &other)),
     ];
-    assert_eq!(app.post_ingest("flexport-v2", &other, &headers).await.status(), 401);
+    assert_eq!(
+        app.post_ingest("flexport-v2", &other, &headers)
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -81,7 +111,10 @@ async fn flexport_v2_bare_sha1_hex_is_accepted() {
     let app = spawn_app().await;
     let body = br#"{"_object":"/event","id":1,"type":"/shipment_leg#departed"}"#;
     // The providers.md vector: this body with secret s3cr3t.
-    let headers = vec![("X-Hub-Signature", "e7487f435580a4dddefdde39d53e2b6597104cf2".to_string())];
+    let headers = vec![(
+        "X-Hub-Signature",
+        "e7487f435580a4dddefdde39d53e2b6597104cf2".to_string(),
+    )];
     let event = accept_one(&app, "flexport-v2", body, &headers).await;
     assert_eq!(event["type"], "shipment.departed");
     assert_eq!(event["data"]["provider"]["event_id"], "1");
@@ -91,7 +124,10 @@ async fn flexport_v2_bare_sha1_hex_is_accepted() {
 async fn flexport_v2_unknown_milestone_is_stored_as_unmapped() {
     let app = spawn_app().await;
     let body = fixture("flexport_v2/unknown_type.json");
-    let headers = vec![("X-Hub-Signature-256", hmac_sha256_hex(FLEXPORT_SECRET, &body))];
+    let headers = vec![(
+        "X-Hub-Signature-256",
+        hmac_sha256_hex(FLEXPORT_SECRET, &body),
+    )];
     let event = accept_one(&app, "flexport-v2", &body, &headers).await;
     assert_eq!(event["type"], "provider.unmapped");
 }
@@ -100,14 +136,26 @@ async fn flexport_v2_unknown_milestone_is_stored_as_unmapped() {
 async fn flexport_logistics_accepts_the_token_header_and_basic_credentials() {
     let app = spawn_app().await;
     let body = fixture("flexport_logistics/parcel_tracking_updated.json");
-    let event = accept_one(&app, "logistics", &body, &[("X-Relay-Token", LOGISTICS_TOKEN.into())]).await;
+    let event = accept_one(
+        &app,
+        "logistics",
+        &body,
+        &[("X-Relay-Token", LOGISTICS_TOKEN.into())],
+    )
+    .await;
     assert!(event["type"].as_str().unwrap().starts_with("tracking."));
     assert_eq!(event["data"]["kind"], "tracking");
     assert!(event["data"]["carrier"].is_string());
 
     let body = fixture("flexport_logistics/order_shipped.json");
     let basic = base64_encode(&format!("flexport:{LOGISTICS_TOKEN}"));
-    let event = accept_one(&app, "logistics", &body, &[("Authorization", format!("Basic {basic}"))]).await;
+    let event = accept_one(
+        &app,
+        "logistics",
+        &body,
+        &[("Authorization", format!("Basic {basic}"))],
+    )
+    .await;
     assert_eq!(event["type"], "order.shipped");
     assert_eq!(event["data"]["kind"], "order");
 }
@@ -164,7 +212,10 @@ async fn generic_stripe_and_shopify_style_sources_verify() {
     assert_eq!(event["type"], "invoice.updated");
 
     let body = br#"{"type":"orders/create","id":5}"#;
-    let headers = vec![("X-Shopify-Hmac-Sha256", hmac_sha256_base64(SHOP_SECRET, body))];
+    let headers = vec![(
+        "X-Shopify-Hmac-Sha256",
+        hmac_sha256_base64(SHOP_SECRET, body),
+    )];
     let event = accept_one(&app, "shop", body, &headers).await;
     assert_eq!(event["type"], "provider.unmapped");
     assert_eq!(event["data"]["provider"]["event_type"], "orders/create");
@@ -174,10 +225,16 @@ async fn generic_stripe_and_shopify_style_sources_verify() {
 async fn events_total_counts_accepted_events_by_type() {
     let app = spawn_app().await;
     let body = fixture("flexport_v1/ping.json");
-    app.post_ingest("flexport", &body, &flexport_v1_headers(&body)).await;
-    assert_eq!(app.metric(r#"shiprelay_events_total{source="flexport",type="ping"}"#).await, 1.0);
+    app.post_ingest("flexport", &body, &flexport_v1_headers(&body))
+        .await;
     assert_eq!(
-        app.metric(r#"shiprelay_ingest_requests_total{outcome="accepted",source="flexport"}"#).await,
+        app.metric(r#"shiprelay_events_total{source="flexport",type="ping"}"#)
+            .await,
+        1.0
+    );
+    assert_eq!(
+        app.metric(r#"shiprelay_ingest_requests_total{outcome="accepted",source="flexport"}"#)
+            .await,
         1.0
     );
 }

@@ -12,9 +12,16 @@ const QUARANTINE: &str = "{test}:quarantine";
 async fn unknown_source_is_404_and_counted_as_unknown() {
     let app = spawn_app().await;
     let body = fixture("flexport_v1/ping.json");
-    let response = app.post_ingest("nobody", &body, &flexport_v1_headers(&body)).await;
+    let response = app
+        .post_ingest("nobody", &body, &flexport_v1_headers(&body))
+        .await;
     let problem = assert_problem(response, 404, "not-found").await;
-    assert!(problem["detail"].as_str().unwrap().contains("/ingest/nobody"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/ingest/nobody")
+    );
     assert_eq!(app.stream_len(EVENTS).await, 0);
     let counted = r#"shiprelay_ingest_requests_total{outcome="not_found",source="unknown"}"#;
     assert_eq!(app.metric(counted).await, 1.0);
@@ -24,16 +31,21 @@ async fn unknown_source_is_404_and_counted_as_unknown() {
 async fn oversized_bodies_are_413_whether_declared_or_streamed() {
     let app = spawn_app().await; // max_body_bytes = 65536
     let big = vec![b' '; 65537];
-    let response = app.post_ingest("flexport", &big, &flexport_v1_headers(&big)).await;
+    let response = app
+        .post_ingest("flexport", &big, &flexport_v1_headers(&big))
+        .await;
     assert_problem(response, 413, "payload-too-large").await;
 
     // Chunked: no Content-Length, the limit is enforced while reading.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..20).map(|_| Ok(vec![b' '; 4096])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..20).map(|_| Ok(vec![b' '; 4096])).collect();
     let response = app
         .client
         .post(format!("{}/ingest/flexport", app.address))
         .header("X-Hub-Signature", "sha1=00")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .unwrap();
@@ -42,7 +54,9 @@ async fn oversized_bodies_are_413_whether_declared_or_streamed() {
     // Exactly at the limit is fine (it is JSON whitespace around a ping).
     let mut at_limit = fixture("flexport_v1/ping.json");
     at_limit.resize(65536, b' ');
-    let response = app.post_ingest("flexport", &at_limit, &flexport_v1_headers(&at_limit)).await;
+    let response = app
+        .post_ingest("flexport", &at_limit, &flexport_v1_headers(&at_limit))
+        .await;
     assert_eq!(response.status(), 200);
 
     assert_eq!(app.stream_len(EVENTS).await, 1);
@@ -57,11 +71,29 @@ async fn bad_signatures_are_401_and_store_nothing() {
     let good = format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, &body));
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("missing", vec![]),
-        ("wrong secret", vec![("X-Hub-Signature", format!("sha1={}", hmac_sha1_hex("nope", &body)))]),
-        ("truncated", vec![("X-Hub-Signature", good[..good.len() - 4].to_string())]),
-        ("garbled", vec![("X-Hub-Signature", "sha1=zz!!".to_string())]),
-        ("wrong prefix", vec![("X-Hub-Signature", good.replace("sha1=", "sha256="))]),
-        ("no prefix", vec![("X-Hub-Signature", good.replace("sha1=", ""))]),
+        (
+            "wrong secret",
+            vec![(
+                "X-Hub-Signature",
+                format!("sha1={}", hmac_sha1_hex("nope", &body)),
+            )],
+        ),
+        (
+            "truncated",
+            vec![("X-Hub-Signature", good[..good.len() - 4].to_string())],
+        ),
+        (
+            "garbled",
+            vec![("X-Hub-Signature", "sha1=zz!!".to_string())],
+        ),
+        (
+            "wrong prefix",
+            vec![("X-Hub-Signature", good.replace("sha1=", "sha256="))],
+        ),
+        (
+            "no prefix",
+            vec![("X-Hub-Signature", good.replace("sha1=", ""))],
+        ),
     ];
     for (case, headers) in &cases {
         let response = app.post_ingest("flexport", &body, headers).await;
@@ -72,11 +104,17 @@ async fn bad_signatures_are_401_and_store_nothing() {
     }
     // The signature of another body does not verify this one.
     let other = format!("sha1={}", hmac_sha1_hex(FLEXPORT_SECRET, b"{}"));
-    let response = app.post_ingest("flexport", &body, &[("X-Hub-Signature", other)]).await;
+    let response = app
+        .post_ingest("flexport", &body, &[("X-Hub-Signature", other)])
+        .await;
     assert_eq!(response.status(), 401);
 
     assert_eq!(app.stream_len(EVENTS).await, 0);
-    assert_eq!(app.stream_len(QUARANTINE).await, 0, "unauthenticated payloads are never stored");
+    assert_eq!(
+        app.stream_len(QUARANTINE).await,
+        0,
+        "unauthenticated payloads are never stored"
+    );
     let counted = r#"shiprelay_ingest_requests_total{outcome="unauthorized",source="flexport"}"#;
     assert_eq!(app.metric(counted).await, (cases.len() + 1) as f64);
 }
@@ -87,7 +125,10 @@ async fn bad_tokens_and_basic_credentials_are_401() {
     let body = fixture("flexport_logistics/order_shipped.json");
     let basic = |user: &str, pass: &str| {
         use base64::Engine;
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        )
     };
     for headers in [
         vec![],
@@ -111,13 +152,18 @@ async fn stale_and_future_timestamps_are_refused() {
         let headers = standard_webhooks_headers(STANDARD_SECRET, "msg_1", now() + offset, body);
         let response = app.post_ingest("standard", body, &headers).await;
         let problem = assert_problem(response, 401, "unauthorized").await;
-        assert!(problem["detail"].as_str().unwrap().contains("tolerance"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("tolerance"),
+            "{problem}"
+        );
     }
     // A replayed signature from 10 minutes ago (Stripe style) is refused too.
     let t = now() - 600;
     let signed = [t.to_string().as_bytes(), b".", body.as_slice()].concat();
     let header = format!("t={t},v1={}", hmac_sha256_hex(STRIPE_SECRET, &signed));
-    let response = app.post_ingest("stripe-like", body, &[("Stripe-Signature", header)]).await;
+    let response = app
+        .post_ingest("stripe-like", body, &[("Stripe-Signature", header)])
+        .await;
     assert_problem(response, 401, "unauthorized").await;
     assert_eq!(app.stream_len(EVENTS).await, 0);
 }
@@ -126,15 +172,22 @@ async fn stale_and_future_timestamps_are_refused() {
 async fn a_repeated_provider_event_is_acknowledged_but_not_enqueued_again() {
     let app = spawn_app().await;
     let body = fixture("flexops/tracking_updated.json");
-    let first = app.post_ingest("flexops", &body, &flexops_headers(&body)).await;
+    let first = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
 
-    let again = app.post_ingest("flexops", &body, &flexops_headers(&body)).await;
+    let again = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.unwrap();
-    assert_eq!(again, first, "the repeat answers with the ids first assigned");
+    assert_eq!(
+        again, first,
+        "the repeat answers with the ids first assigned"
+    );
     assert_eq!(app.stream_len(EVENTS).await, 1);
 
     let counted = r#"shiprelay_ingest_requests_total{outcome="duplicate",source="flexops"}"#;
@@ -146,13 +199,20 @@ async fn flexport_v1_repeats_are_recognised_by_body_hash() {
     let app = spawn_app().await;
     let body = fixture("flexport_v1/shipment_departed.json");
     for _ in 0..3 {
-        assert_eq!(app.post_ingest("flexport", &body, &flexport_v1_headers(&body)).await.status(), 200);
+        assert_eq!(
+            app.post_ingest("flexport", &body, &flexport_v1_headers(&body))
+                .await
+                .status(),
+            200
+        );
     }
     assert_eq!(app.stream_len(EVENTS).await, 1);
     // A different body (even one byte) is a different event.
     let mut other = body.clone();
     other.push(b'\n');
-    let response = app.post_ingest("flexport", &other, &flexport_v1_headers(&other)).await;
+    let response = app
+        .post_ingest("flexport", &other, &flexport_v1_headers(&other))
+        .await;
     assert!(response.headers().get("idempotent-replayed").is_none());
     assert_eq!(app.stream_len(EVENTS).await, 2);
 }
@@ -162,11 +222,16 @@ async fn the_same_id_from_two_sources_is_two_events() {
     let app = spawn_app().await;
     let body = br#"{"id":"msg_same","type":"ping"}"#;
     let headers = standard_webhooks_headers(STANDARD_SECRET, "msg_same", now(), body);
-    assert_eq!(app.post_ingest("standard", body, &headers).await.status(), 200);
+    assert_eq!(
+        app.post_ingest("standard", body, &headers).await.status(),
+        200
+    );
     let t = now();
     let signed = [t.to_string().as_bytes(), b".", body.as_slice()].concat();
     let header = format!("t={t},v1={}", hmac_sha256_hex(STRIPE_SECRET, &signed));
-    let response = app.post_ingest("stripe-like", body, &[("Stripe-Signature", header)]).await;
+    let response = app
+        .post_ingest("stripe-like", body, &[("Stripe-Signature", header)])
+        .await;
     assert!(response.headers().get("idempotent-replayed").is_none());
     assert_eq!(app.stream_len(EVENTS).await, 2);
 }
@@ -180,12 +245,21 @@ async fn verified_but_unreadable_payloads_are_quarantined_with_the_reason() {
         (b"", "not valid JSON"),
     ];
     for (body, reason) in cases {
-        let response = app.post_ingest("flexops", body, &flexops_headers(body)).await;
-        assert_eq!(response.status(), 200, "the provider must not retry a payload that never parses");
+        let response = app
+            .post_ingest("flexops", body, &flexops_headers(body))
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "the provider must not retry a payload that never parses"
+        );
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["accepted"], 0);
         assert!(answer["quarantined"].is_string(), "{answer}");
-        assert!(answer["reason"].as_str().unwrap().contains(reason), "{answer}");
+        assert!(
+            answer["reason"].as_str().unwrap().contains(reason),
+            "{answer}"
+        );
     }
     let quarantined = app.stream_fields(QUARANTINE).await;
     assert_eq!(quarantined.len(), 3);
@@ -201,7 +275,13 @@ async fn verified_but_unreadable_payloads_are_quarantined_with_the_reason() {
 #[tokio::test]
 async fn a_bad_signature_on_garbage_is_refused_not_quarantined() {
     let app = spawn_app().await;
-    let response = app.post_ingest("flexops", b"garbage", &[("X-FlexOps-Signature", "00".into())]).await;
+    let response = app
+        .post_ingest(
+            "flexops",
+            b"garbage",
+            &[("X-FlexOps-Signature", "00".into())],
+        )
+        .await;
     assert_eq!(response.status(), 401);
     assert_eq!(app.stream_len(QUARANTINE).await, 0);
 }

@@ -1,0 +1,166 @@
+//! Nothing is acknowledged that is not stored: Redis outages give 503 + Retry-After and recover by
+//! themselves; concurrent requests land exactly once.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const EVENTS: &str = "{test}:events";
+
+fn flexops_event(id: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": id, "type": "tracking.updated", "createdAt": "2026-03-10T14:30:00Z",
+        "data": {"trackingNumber": "9400111899223456789012", "carrier": "usps", "status": "in_transit"}
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn redis_down_gives_503_with_retry_after_and_recovery_needs_no_restart() {
+    let mut app = spawn_app().await;
+    let before = flexops_event("evt_before");
+    assert_eq!(
+        app.post_ingest("flexops", &before, &flexops_headers(&before))
+            .await
+            .status(),
+        200
+    );
+
+    app.redis.kill();
+    let during = flexops_event("evt_during");
+    for _ in 0..3 {
+        let response = app
+            .post_ingest("flexops", &during, &flexops_headers(&during))
+            .await;
+        assert_eq!(response.headers()["retry-after"], "7");
+        assert_problem(response, 503, "unavailable").await;
+    }
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.headers()["retry-after"], "7");
+    assert_problem(ready, 503, "unavailable").await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "liveness does not depend on Redis");
+
+    app.redis.restart();
+    let mut status = 0;
+    for _ in 0..50 {
+        // The connection manager reconnects on its own; the provider's retry then succeeds.
+        status = app
+            .post_ingest("flexops", &during, &flexops_headers(&during))
+            .await
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let ids: Vec<Value> = app
+        .stored_events()
+        .await
+        .iter()
+        .map(|e| e["data"]["provider"]["event_id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [json!("evt_before"), json!("evt_during")],
+        "AOF kept the first, the retry stored the second once"
+    );
+    let counted = r#"shiprelay_ingest_requests_total{outcome="unavailable",source="flexops"}"#;
+    assert_eq!(app.metric(counted).await, 3.0);
+}
+
+#[tokio::test]
+async fn redis_unreachable_from_the_start_gives_503_not_a_crash() {
+    let app =
+        spawn_app_with(|toml| toml.replace("redis://127.0.0.1:", "redis://127.0.0.1:1")).await;
+    let body = flexops_event("evt_x");
+    let response = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
+    assert_problem(response, 503, "unavailable").await;
+}
+
+#[tokio::test]
+async fn hundreds_of_concurrent_requests_all_land_exactly_once() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = flexops_event(&format!("evt_{i}"));
+            let response = app
+                .post_ingest("flexops", &body, &flexops_headers(&body))
+                .await;
+            assert_eq!(response.status(), 200);
+            let answer: Value = response.json().await.unwrap();
+            answer["events"][0].as_str().unwrap().to_string()
+        }));
+    }
+    let mut ids = HashSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    assert_eq!(ids.len(), 300);
+    let stored: HashSet<String> = app
+        .stored_events()
+        .await
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        stored, ids,
+        "every acknowledged id is stored, and nothing else"
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_sent_concurrently_is_stored_once() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let body = flexops_event("evt_race");
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let response = app
+                .post_ingest("flexops", &body, &flexops_headers(&body))
+                .await;
+            assert_eq!(response.status(), 200);
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            let answer: Value = response.json().await.unwrap();
+            (replayed, answer["events"][0].as_str().unwrap().to_string())
+        }));
+    }
+    let mut fresh = 0;
+    let mut ids = HashSet::new();
+    for task in tasks {
+        let (replayed, id) = task.await.unwrap();
+        fresh += usize::from(!replayed);
+        ids.insert(id);
+    }
+    assert_eq!(fresh, 1, "exactly one request enqueued the event");
+    assert_eq!(ids.len(), 1, "every answer names the same event");
+    assert_eq!(app.stream_len(EVENTS).await, 1);
+}
