@@ -1,8 +1,772 @@
-//! TODO: normaliser for `flexport_v2`.
+//! Normaliser for Flexport API v2+ webhooks (`flexport_v2`, providers.md section 2).
+//!
+//! Every payload is an Event object whose `type` names a milestone as `/<resource>#<action>`.
+//! Flexport has about 80 of them and adds more without a version change, so the mapping is a
+//! `match` table that falls through to `provider.unmapped`: an unknown type is delivered with its
+//! facts and `raw`, never rejected. Only a body that is not an Event object at all is an error.
+//!
+//! Shipment milestones are a freight dimension (`data.milestone` = the action), never forced into
+//! the parcel status enum. `shipment.delayed` collects every delay and exception Flexport reports,
+//! except customs holds and exams, which stay `shipment.customs`.
 
+use serde_json::Value;
+
+use super::common::{as_text, location, text, time};
 use super::{Context, NormalizeError, Parsed};
+use crate::event::{Event, EventData, EventType, Kind, Location, ProviderInfo};
 
-pub fn normalize(raw: &serde_json::Value, cx: Context<'_>) -> Result<Parsed, NormalizeError> {
-    let _ = (raw, cx);
-    todo!()
+const PROVIDER: &str = "flexport_v2";
+
+pub fn normalize(raw: &Value, cx: Context<'_>) -> Result<Parsed, NormalizeError> {
+    let envelope = Envelope::read(raw)?;
+    let milestone = Milestone::parse(envelope.event_type);
+    let event = match milestone.family {
+        Family::Shipment => shipment_event(&envelope, &milestone, raw, cx),
+        Family::Invoice => invoice_event(&envelope, raw, cx),
+        Family::Unknown => unknown_event(&envelope, raw, cx),
+    };
+    Ok(Parsed {
+        provider_event_id: envelope.id,
+        events: vec![event],
+    })
+}
+
+/// The Event object's own members.
+struct Envelope<'a> {
+    event_type: &'a str,
+    /// `data`, or `Value::Null` when absent (the minimal test-vector event has none).
+    data: &'a Value,
+    time: Option<chrono::DateTime<chrono::Utc>>,
+    id: Option<String>,
+}
+
+impl<'a> Envelope<'a> {
+    fn read(raw: &'a Value) -> Result<Envelope<'a>, NormalizeError> {
+        if !raw.is_object() {
+            return Err(shape("the body is not a JSON object"));
+        }
+        match raw.get("_object") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(o)) if o == "/event" => {}
+            Some(other) => return Err(shape(&format!("`_object` is {other}, not \"/event\""))),
+        }
+        let event_type = match raw.get("type") {
+            Some(Value::String(t)) if !t.trim().is_empty() => t.trim(),
+            Some(_) => return Err(shape("`type` is not a non-empty string")),
+            None => return Err(shape("`type` is missing")),
+        };
+        let data = raw.get("data").unwrap_or(&Value::Null);
+        if !(data.is_object() || data.is_null()) {
+            return Err(shape("`data` is not an object"));
+        }
+        Ok(Envelope {
+            event_type,
+            data,
+            time: time(raw, "occurred_at").or_else(|| time(raw, "created_at")),
+            id: text(raw, "id"),
+        })
+    }
+
+    fn provider(&self, status: Option<String>, cx: Context<'_>) -> ProviderInfo {
+        ProviderInfo {
+            name: PROVIDER.to_string(),
+            event_id: self.id.clone(),
+            event_type: self.event_type.to_string(),
+            status,
+            received_at: cx.received_at,
+        }
+    }
+
+    fn draft(
+        &self,
+        cx: Context<'_>,
+        event_type: EventType,
+        subject: Option<String>,
+        data: EventData,
+    ) -> Event {
+        let when = self.time.unwrap_or(cx.received_at);
+        Event::draft(cx.source_id, event_type, subject, when, data)
+    }
+}
+
+/// Which kind of resource a type is about; it decides the kind and subject of the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Shipment,
+    Invoice,
+    Unknown,
+}
+
+/// A `type` split into its parts, and our type for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Milestone<'a> {
+    family: Family,
+    action: &'a str,
+    event_type: EventType,
+}
+
+impl<'a> Milestone<'a> {
+    fn parse(type_name: &'a str) -> Milestone<'a> {
+        let Some((resource, action)) = split_type(type_name) else {
+            return Milestone {
+                family: Family::Unknown,
+                action: "",
+                event_type: EventType::ProviderUnmapped,
+            };
+        };
+        let family = family(resource);
+        let event_type = match family {
+            Family::Shipment => shipment_type(resource, action),
+            Family::Invoice => EventType::InvoiceUpdated,
+            Family::Unknown => EventType::ProviderUnmapped,
+        };
+        Milestone {
+            family,
+            action,
+            event_type,
+        }
+    }
+}
+
+/// `/<resource>#<action>` -> (resource, action); `None` for any other shape.
+fn split_type(type_name: &str) -> Option<(&str, &str)> {
+    let (resource, action) = type_name.strip_prefix('/')?.split_once('#')?;
+    let valid = !resource.is_empty() && !action.is_empty() && !action.contains(['#', '/']);
+    valid.then_some((resource, action))
+}
+
+/// Resources may carry a mode prefix (`/ocean/shipment_container_leg`): the last segment decides.
+fn family(resource: &str) -> Family {
+    let last = resource.rsplit('/').next().unwrap_or(resource);
+    match last {
+        "shipment" | "shipment_leg" | "shipment_container" | "shipment_container_leg" => {
+            Family::Shipment
+        }
+        "invoice" => Family::Invoice,
+        _ => Family::Unknown,
+    }
+}
+
+/// Our type for a shipment milestone.
+fn shipment_type(resource: &str, action: &str) -> EventType {
+    match (resource, action) {
+        ("shipment", "created") => EventType::ShipmentCreated,
+        ("shipment", "booking_confirmed") => EventType::ShipmentBooked,
+        (_, "departed" | "loaded_on_board") => EventType::ShipmentDeparted,
+        (_, "arrived" | "unloaded_off_board") => EventType::ShipmentArrived,
+        (_, "delivered" | "delivery_completed" | "delivered_in_full") => {
+            EventType::ShipmentDelivered
+        }
+        // Checked before disruptions: a customs hold is a customs event first.
+        (_, a) if a.starts_with("customs_") => EventType::ShipmentCustoms,
+        (_, a) if is_disruption(a) => EventType::ShipmentDelayed,
+        (_, a) if is_progress(a) => EventType::ShipmentUpdated,
+        _ => EventType::ProviderUnmapped,
+    }
+}
+
+/// Delays and exceptions: any action with `delay` or `exception` as a word (Flexport puts it
+/// anywhere: `weather_delay`, `vessel_delay_port_congestion`), plus the named failures.
+/// `returned_to_shipper` counts: the cargo will not arrive as booked, and subscribers watching for
+/// trouble must see it (our vocabulary has no `shipment.returned`).
+fn is_disruption(action: &str) -> bool {
+    let has_word = action
+        .split('_')
+        .any(|word| matches!(word, "delay" | "delayed" | "exception"));
+    let named = matches!(
+        action,
+        "missing_cargo" | "cargo_rolled_from_booked_vessel" | "returned_to_shipper"
+    );
+    has_word
+        || named
+        || action.ends_with("missed_appointment")
+        || action.ends_with("no_attempt_made")
+}
+
+/// Transit, estimate and admin milestones that change nothing our types name more precisely.
+fn is_progress(action: &str) -> bool {
+    matches!(
+        action,
+        "out_for_delivery"
+            | "loaded_on_truck"
+            | "schedule_confirmed"
+            | "cargo_ready_date_changed"
+            | "available_for_pickup"
+            | "free_time_expired"
+            | "empty_returned"
+    ) || action.starts_with("updated_estimated_")
+}
+
+fn shipment_event(
+    envelope: &Envelope<'_>,
+    milestone: &Milestone<'_>,
+    raw: &Value,
+    cx: Context<'_>,
+) -> Event {
+    let shipment = shipment_of(envelope.data);
+    let mut data = EventData::new(
+        Kind::Shipment,
+        envelope.provider(text(shipment, "status"), cx),
+        raw.clone(),
+    );
+    data.milestone = Some(milestone.action.to_string());
+    data.shipment_id = text(shipment, "id");
+    data.order_id = first_purchase_order(shipment);
+    data.location = envelope.data.get("location").and_then(event_location);
+    let subject = data
+        .shipment_id
+        .as_ref()
+        .map(|id| format!("flexport:shipment:{id}"));
+    envelope.draft(cx, milestone.event_type, subject, data)
+}
+
+fn invoice_event(envelope: &Envelope<'_>, raw: &Value, cx: Context<'_>) -> Event {
+    let invoice = resource_of(envelope.data);
+    let data = EventData::new(
+        Kind::Other,
+        envelope.provider(text(invoice, "status"), cx),
+        raw.clone(),
+    );
+    let subject = text(invoice, "id").map(|id| format!("flexport:invoice:{id}"));
+    envelope.draft(cx, EventType::InvoiceUpdated, subject, data)
+}
+
+/// A resource we do not know: only the provider facts and `raw`, for a mapping to come later.
+fn unknown_event(envelope: &Envelope<'_>, raw: &Value, cx: Context<'_>) -> Event {
+    let data = EventData::new(Kind::Other, envelope.provider(None, cx), raw.clone());
+    envelope.draft(cx, EventType::ProviderUnmapped, None, data)
+}
+
+/// The shipment of a Shipment Event Data: `data.shipment`, or `data.resource` when the resource
+/// is itself the shipment (as in some of Flexport's samples). `Null` when there is none.
+fn shipment_of(data: &Value) -> &Value {
+    if let Some(shipment) = data.get("shipment").filter(|s| s.is_object()) {
+        return shipment;
+    }
+    let resource = resource_of(data);
+    match resource.get("_object").and_then(Value::as_str) {
+        Some("/shipments" | "/shipment") => resource,
+        _ => &Value::Null,
+    }
+}
+
+fn resource_of(data: &Value) -> &Value {
+    data.get("resource")
+        .filter(|r| r.is_object())
+        .unwrap_or(&Value::Null)
+}
+
+/// `metadata.purchase_order` is a list in the docs; a lone string is accepted too.
+fn first_purchase_order(shipment: &Value) -> Option<String> {
+    match shipment.get("metadata")?.get("purchase_order")? {
+        Value::Array(orders) => orders.iter().find_map(as_text),
+        single => as_text(single),
+    }
+}
+
+/// A milestone location: its own fields, completed from a nested `address`, whose ISO
+/// `country_code` is preferred over its country name so that every provider reports codes.
+fn event_location(value: &Value) -> Option<Location> {
+    let address = value.get("address").unwrap_or(&Value::Null);
+    let nested = location(address).unwrap_or_default();
+    let mut merged = location(value).unwrap_or_default();
+    merged.city = merged.city.or(nested.city);
+    merged.state = merged.state.or(nested.state);
+    merged.postal_code = merged.postal_code.or(nested.postal_code);
+    merged.country = merged
+        .country
+        .or_else(|| text(address, "country_code"))
+        .or(nested.country);
+    (merged != Location::default()).then_some(merged)
+}
+
+fn shape(reason: &str) -> NormalizeError {
+    NormalizeError::UnexpectedShape {
+        provider: PROVIDER,
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    fn fixture(name: &str) -> Value {
+        let body = match name {
+            "transit_departed" => {
+                include_str!("../../tests/fixtures/flexport_v2/transit_departed.json")
+            }
+            "transit_arrived" => {
+                include_str!("../../tests/fixtures/flexport_v2/transit_arrived.json")
+            }
+            "transit_delivered" => {
+                include_str!("../../tests/fixtures/flexport_v2/transit_delivered.json")
+            }
+            "estimate_updated" => {
+                include_str!("../../tests/fixtures/flexport_v2/estimate_updated.json")
+            }
+            "booking_confirmed" => {
+                include_str!("../../tests/fixtures/flexport_v2/booking_confirmed.json")
+            }
+            "customs_released" => {
+                include_str!("../../tests/fixtures/flexport_v2/customs_released.json")
+            }
+            "delay_weather" => include_str!("../../tests/fixtures/flexport_v2/delay_weather.json"),
+            "invoice_shared" => {
+                include_str!("../../tests/fixtures/flexport_v2/invoice_shared.json")
+            }
+            "unknown_type" => include_str!("../../tests/fixtures/flexport_v2/unknown_type.json"),
+            "minimal_test_vector" => {
+                include_str!("../../tests/fixtures/flexport_v2/minimal_test_vector.json")
+            }
+            other => panic!("no fixture {other}"),
+        };
+        serde_json::from_str(body).unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn cx() -> Context<'static> {
+        Context {
+            source_id: "flexport",
+            received_at: at("2026-03-10T14:30:00Z"),
+        }
+    }
+
+    fn provider(id: Option<&str>, event_type: &str, status: Option<&str>) -> ProviderInfo {
+        ProviderInfo {
+            name: "flexport_v2".into(),
+            event_id: id.map(String::from),
+            event_type: event_type.into(),
+            status: status.map(String::from),
+            received_at: cx().received_at,
+        }
+    }
+
+    /// Normalises `raw`, checks the dedupe id and returns the one event.
+    fn only_event(raw: &Value, id: Option<&str>) -> Event {
+        let parsed = normalize(raw, cx()).unwrap();
+        assert_eq!(parsed.provider_event_id.as_deref(), id);
+        assert_eq!(parsed.events.len(), 1);
+        parsed.events.into_iter().next().unwrap()
+    }
+
+    /// What every fixture about shipment 2983 (PO-4471) normalises to.
+    struct Expected<'a> {
+        id: &'a str,
+        type_name: &'a str,
+        event_type: EventType,
+        status: &'a str,
+        location: Option<Location>,
+        time: &'a str,
+    }
+
+    fn shipment_2983(raw: &Value, e: Expected<'_>) -> Event {
+        let action = e.type_name.split_once('#').unwrap().1;
+        let mut data = EventData::new(
+            Kind::Shipment,
+            provider(Some(e.id), e.type_name, Some(e.status)),
+            raw.clone(),
+        );
+        data.milestone = Some(action.into());
+        data.shipment_id = Some("2983".into());
+        data.order_id = Some("PO-4471".into());
+        data.location = e.location;
+        Event::draft(
+            "flexport",
+            e.event_type,
+            Some("flexport:shipment:2983".into()),
+            at(e.time),
+            data,
+        )
+    }
+
+    fn place(name: &str, city: &str, state: &str, zip: Option<&str>, country: &str) -> Location {
+        Location {
+            name: Some(name.into()),
+            city: Some(city.into()),
+            state: Some(state.into()),
+            postal_code: zip.map(String::from),
+            country: Some(country.into()),
+        }
+    }
+
+    fn check(name: &str, e: Expected<'_>) {
+        let raw = fixture(name);
+        let id = e.id;
+        let expected = shipment_2983(&raw, e);
+        let event = only_event(&raw, Some(id));
+        assert_eq!(event, expected, "fixture {name}");
+        assert_eq!(
+            event.data.status, None,
+            "milestones are not parcel statuses"
+        );
+        assert_eq!(event.data.raw, raw);
+    }
+
+    #[test]
+    fn a_leg_departure_is_shipment_departed() {
+        check(
+            "transit_departed",
+            Expected {
+                id: "354987",
+                type_name: "/shipment_leg#departed",
+                event_type: EventType::ShipmentDeparted,
+                status: "in_transit_to_arrival_port",
+                location: Some(place(
+                    "Port of Shanghai",
+                    "Shanghai",
+                    "Shanghai",
+                    Some("200080"),
+                    "CN",
+                )),
+                time: "2019-04-16T17:42:00Z",
+            },
+        );
+    }
+
+    #[test]
+    fn a_container_unloaded_off_board_is_shipment_arrived() {
+        check(
+            "transit_arrived",
+            Expected {
+                id: "355120",
+                type_name: "/ocean/shipment_container_leg#unloaded_off_board",
+                event_type: EventType::ShipmentArrived,
+                status: "arrival_port",
+                location: Some(place(
+                    "Port of Long Beach",
+                    "Long Beach",
+                    "CA",
+                    Some("90802"),
+                    "US",
+                )),
+                time: "2019-05-02T07:30:00Z",
+            },
+        );
+    }
+
+    #[test]
+    fn a_completed_delivery_is_shipment_delivered() {
+        check(
+            "transit_delivered",
+            Expected {
+                id: "355301",
+                type_name: "/shipment_leg#delivery_completed",
+                event_type: EventType::ShipmentDelivered,
+                status: "final_destination",
+                location: Some(place(
+                    "Greenwood Distribution Center",
+                    "Greenwood",
+                    "IN",
+                    Some("46143"),
+                    "US",
+                )),
+                time: "2019-05-06T20:47:00Z",
+            },
+        );
+    }
+
+    #[test]
+    fn an_estimate_change_is_shipment_updated() {
+        check(
+            "estimate_updated",
+            Expected {
+                id: "355042",
+                type_name: "/shipment_leg#updated_estimated_time_of_arrival",
+                event_type: EventType::ShipmentUpdated,
+                status: "in_transit_to_arrival_port",
+                location: None,
+                time: "2019-04-25T10:59:58Z",
+            },
+        );
+    }
+
+    #[test]
+    fn a_booking_confirmation_is_shipment_booked() {
+        check(
+            "booking_confirmed",
+            Expected {
+                id: "354801",
+                type_name: "/shipment#booking_confirmed",
+                event_type: EventType::ShipmentBooked,
+                status: "seller_location",
+                location: None,
+                time: "2019-04-08T15:20:30Z",
+            },
+        );
+    }
+
+    #[test]
+    fn a_customs_release_is_shipment_customs() {
+        check(
+            "customs_released",
+            Expected {
+                id: "355188",
+                type_name: "/shipment#customs_entry_release_status_released",
+                event_type: EventType::ShipmentCustoms,
+                status: "arrival_port",
+                location: Some(place("Port of Long Beach", "Long Beach", "CA", None, "US")),
+                time: "2019-05-03T16:40:00Z",
+            },
+        );
+    }
+
+    #[test]
+    fn a_weather_delay_is_shipment_delayed() {
+        check(
+            "delay_weather",
+            Expected {
+                id: "355077",
+                type_name: "/shipment#weather_delay",
+                event_type: EventType::ShipmentDelayed,
+                status: "in_transit_to_arrival_port",
+                location: None,
+                time: "2019-04-27T03:00:00Z",
+            },
+        );
+    }
+
+    #[test]
+    fn an_invoice_event_is_invoice_updated_about_the_invoice() {
+        let raw = fixture("invoice_shared");
+        let data = EventData::new(
+            Kind::Other,
+            provider(
+                Some("356002"),
+                "/invoice#invoice_shared",
+                Some("outstanding"),
+            ),
+            raw.clone(),
+        );
+        let expected = Event::draft(
+            "flexport",
+            EventType::InvoiceUpdated,
+            Some("flexport:invoice:4SzihRl_Qq2F1FcjoNI9xQ".into()),
+            at("2021-02-24T02:53:39.983Z"),
+            data,
+        );
+        assert_eq!(only_event(&raw, Some("356002")), expected);
+    }
+
+    #[test]
+    fn an_unknown_resource_is_unmapped_with_its_facts() {
+        let raw = fixture("unknown_type");
+        let data = EventData::new(
+            Kind::Other,
+            provider(Some("357310"), "/purchase_order#archived", None),
+            raw.clone(),
+        );
+        let expected = Event::draft(
+            "flexport",
+            EventType::ProviderUnmapped,
+            None,
+            at("2024-06-11T09:29:41Z"),
+            data,
+        );
+        assert_eq!(only_event(&raw, Some("357310")), expected);
+    }
+
+    #[test]
+    fn the_signature_test_vector_body_normalises_without_data() {
+        let raw = fixture("minimal_test_vector");
+        let mut data = EventData::new(
+            Kind::Shipment,
+            provider(Some("1"), "/shipment_leg#departed", None),
+            raw.clone(),
+        );
+        data.milestone = Some("departed".into());
+        let expected = Event::draft(
+            "flexport",
+            EventType::ShipmentDeparted,
+            None,
+            cx().received_at,
+            data,
+        );
+        assert_eq!(only_event(&raw, Some("1")), expected);
+    }
+
+    #[test]
+    fn maps_every_documented_milestone() {
+        use EventType::*;
+        let cases = [
+            ("/shipment_leg#departed", ShipmentDeparted),
+            (
+                "/ocean/shipment_container_leg#loaded_on_board",
+                ShipmentDeparted,
+            ),
+            ("/shipment_leg#arrived", ShipmentArrived),
+            (
+                "/ocean/shipment_container_leg#unloaded_off_board",
+                ShipmentArrived,
+            ),
+            ("/shipment_leg#delivered", ShipmentDelivered),
+            ("/shipment_leg#delivery_completed", ShipmentDelivered),
+            ("/shipment#delivered_in_full", ShipmentDelivered),
+            ("/shipment#created", ShipmentCreated),
+            ("/shipment#booking_confirmed", ShipmentBooked),
+            (
+                "/shipment#customs_entry_release_status_released",
+                ShipmentCustoms,
+            ),
+            ("/shipment#customs_agriculture_hold", ShipmentCustoms),
+            ("/shipment#customs_undergoing_x_ray_exam", ShipmentCustoms),
+            ("/shipment#weather_delay", ShipmentDelayed),
+            ("/shipment#port_strike_delay", ShipmentDelayed),
+            ("/shipment#vessel_delay_port_congestion", ShipmentDelayed),
+            ("/shipment#trucking_delay_traffic", ShipmentDelayed),
+            ("/shipment#missing_cargo", ShipmentDelayed),
+            ("/shipment#cargo_rolled_from_booked_vessel", ShipmentDelayed),
+            ("/shipment#returned_to_shipper", ShipmentDelayed),
+            ("/shipment#delivery_missed_appointment", ShipmentDelayed),
+            ("/shipment#no_attempt_made", ShipmentDelayed),
+            ("/shipment#documentation_exception", ShipmentDelayed),
+            ("/shipment#exception_damaged_cargo", ShipmentDelayed),
+            ("/shipment#delayed_at_transshipment", ShipmentDelayed),
+            ("/shipment#delayload", ProviderUnmapped),
+            ("/shipment_leg#out_for_delivery", ShipmentUpdated),
+            ("/ocean/shipment_leg#loaded_on_truck", ShipmentUpdated),
+            ("/shipment#schedule_confirmed", ShipmentUpdated),
+            (
+                "/shipment_leg#updated_estimated_time_of_departure",
+                ShipmentUpdated,
+            ),
+            (
+                "/shipment_leg#updated_estimated_time_of_arrival",
+                ShipmentUpdated,
+            ),
+            (
+                "/shipment_leg#updated_estimated_out_for_delivery",
+                ShipmentUpdated,
+            ),
+            ("/shipment#cargo_ready_date_changed", ShipmentUpdated),
+            (
+                "/ocean/shipment_container_leg#available_for_pickup",
+                ShipmentUpdated,
+            ),
+            (
+                "/ocean/shipment_container#free_time_expired",
+                ShipmentUpdated,
+            ),
+            ("/ocean/shipment_container#empty_returned", ShipmentUpdated),
+            ("/invoice#invoice_shared", InvoiceUpdated),
+            ("/invoice#invoice_payment_made", InvoiceUpdated),
+            ("/invoice#invoice_voided", InvoiceUpdated),
+        ];
+        for (type_name, expected) in cases {
+            let raw = json!({"_object": "/event", "id": 5, "type": type_name});
+            assert_eq!(
+                only_event(&raw, Some("5")).event_type,
+                expected,
+                "{type_name}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_and_malformed_types_are_unmapped_never_rejected() {
+        let cases = [
+            ("/shipment#teleported", Kind::Shipment),
+            ("/shipment_leg#created", Kind::Shipment),
+            ("/booking#amended", Kind::Other),
+            ("/air/cargo_hold#sealed", Kind::Other),
+            ("shipment_leg#departed", Kind::Other),
+            ("/shipment_leg", Kind::Other),
+            ("/shipment_leg#", Kind::Other),
+            ("/#departed", Kind::Other),
+            ("/shipment#departed#twice", Kind::Other),
+            ("tracking.updated", Kind::Other),
+        ];
+        for (type_name, kind) in cases {
+            let raw = json!({"_object": "/event", "id": "e-9", "type": type_name,
+                             "data": {"shipment": {"id": 7, "status": "departure_port"}}});
+            let event = only_event(&raw, Some("e-9"));
+            assert_eq!(event.event_type, EventType::ProviderUnmapped, "{type_name}");
+            assert_eq!(event.data.kind, kind, "{type_name}");
+            assert_eq!(event.data.provider.event_type, type_name);
+            assert_eq!(event.data.raw, raw);
+        }
+        let raw = json!({"_object": "/event", "id": 6, "type": "/shipment#teleported",
+                         "data": {"shipment": {"id": 7}}});
+        let event = only_event(&raw, Some("6"));
+        assert_eq!(event.subject.as_deref(), Some("flexport:shipment:7"));
+        assert_eq!(event.data.milestone.as_deref(), Some("teleported"));
+    }
+
+    #[test]
+    fn falls_back_from_occurred_at_to_created_at_to_received_at() {
+        let raw = json!({"type": "/shipment_leg#arrived", "created_at": "2019-04-16T18:05:10Z"});
+        assert_eq!(only_event(&raw, None).time, at("2019-04-16T18:05:10Z"));
+        let raw = json!({"type": "/shipment_leg#arrived", "occurred_at": "garbage"});
+        assert_eq!(only_event(&raw, None).time, cx().received_at);
+    }
+
+    #[test]
+    fn reads_the_shipment_from_the_resource_and_a_lone_purchase_order() {
+        let raw = json!({"_object": "/event", "id": 8, "type": "/shipment#created", "data": {
+            "resource": {"_object": "/shipments", "id": 2984, "status": "seller_location",
+                         "metadata": {"purchase_order": "PO-9"}},
+            "location": {"name": "Shenzhen Factory", "country_code": "CN"}}});
+        let event = only_event(&raw, Some("8"));
+        assert_eq!(event.event_type, EventType::ShipmentCreated);
+        assert_eq!(event.subject.as_deref(), Some("flexport:shipment:2984"));
+        assert_eq!(event.data.shipment_id.as_deref(), Some("2984"));
+        assert_eq!(event.data.order_id.as_deref(), Some("PO-9"));
+        assert_eq!(
+            event.data.provider.status.as_deref(),
+            Some("seller_location")
+        );
+        let location = event.data.location.unwrap();
+        assert_eq!(location.name.as_deref(), Some("Shenzhen Factory"));
+        assert_eq!(location.country.as_deref(), Some("CN"));
+    }
+
+    #[test]
+    fn missing_optional_fields_still_normalise() {
+        let raw = json!({"type": "/shipment#weather_delay", "data": {"shipment": {"id": 1,
+                         "metadata": {"purchase_order": []}}, "location": null}});
+        let event = only_event(&raw, None);
+        assert_eq!(event.event_type, EventType::ShipmentDelayed);
+        assert_eq!(event.data.order_id, None);
+        assert_eq!(event.data.location, None);
+        assert_eq!(event.data.provider.status, None);
+        assert_eq!(event.data.provider.event_id, None);
+        let raw = json!({"type": "/invoice#invoice_voided", "id": 3});
+        let event = only_event(&raw, Some("3"));
+        assert_eq!(event.event_type, EventType::InvoiceUpdated);
+        assert_eq!(event.subject, None);
+    }
+
+    #[test]
+    fn bad_envelopes_are_unexpected_shapes() {
+        let cases = [
+            (json!(null), "object"),
+            (json!([{"type": "/shipment_leg#departed"}]), "object"),
+            (json!({"_object": "/event", "id": 1}), "`type` is missing"),
+            (json!({"type": null}), "`type`"),
+            (json!({"type": ["/shipment_leg#departed"]}), "`type`"),
+            (json!({"type": ""}), "`type`"),
+            (
+                json!({"_object": "/api/response", "type": "/shipment_leg#departed"}),
+                "`_object`",
+            ),
+            (
+                json!({"type": "/shipment_leg#departed", "data": "x"}),
+                "`data`",
+            ),
+        ];
+        for (raw, needle) in cases {
+            match normalize(&raw, cx()) {
+                Err(NormalizeError::UnexpectedShape { provider, reason }) => {
+                    assert_eq!(provider, "flexport_v2");
+                    assert!(reason.contains(needle), "{raw}: {reason}");
+                }
+                other => panic!("{raw}: expected UnexpectedShape, got {other:?}"),
+            }
+        }
+    }
 }
