@@ -40,7 +40,6 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     request.extensions_mut().insert(CorrelationId(id.clone()));
-    let http_request = request.request().clone();
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
@@ -48,13 +47,13 @@ pub async fn middleware(
         correlation_id = %id,
     );
     let started = std::time::Instant::now();
-    let result = next.call(request).instrument(span.clone()).await;
-    let mut response = match result {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => {
-            ServiceResponse::new(http_request, error.as_response_error().error_response())
-        }
-    };
+    // Handlers' and extractors' errors arrive here as responses; only a failing middleware
+    // further in would give `Err`, and there is none.
+    let mut response = next
+        .call(request)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
     let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::info!(
