@@ -1,0 +1,34 @@
+# Shared by scripts/run and scripts/test: make sure a redis-server binary exists.
+# Sourced, not run.
+
+# Installs redis-server with the system's package manager when it is missing; says exactly what to
+# install when it cannot.
+ensure_redis_server() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  echo "redis-server not found; installing it" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  elif command -v brew >/dev/null 2>&1; then
+    brew install redis
+  elif command -v dnf >/dev/null 2>&1; then
+    $sudo dnf install -y redis
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "error: could not install redis-server. Install Redis 7 or newer (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and run this again." >&2
+    return 1
+  fi
+  # Debian's package starts a service on 6379; we start our own where we need one.
+  return 0
+}
+
+# redis_answers HOST PORT: true when something on HOST:PORT answers PING with PONG.
+redis_answers() {
+  local reply
+  exec 3<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 reply <&3 || true
+  exec 3<&- 3>&-
+  [[ "$reply" == "+PONG"* ]]
+}
