@@ -9,8 +9,8 @@
 //! Detection rules (providers.md section 7), applied after removing whitespace and upper-casing:
 //! - `ups`: `1Z` + 16 alphanumerics whose last one is the UPS check digit (letters count as
 //!   `(ASCII - 63) mod 10`, every second character of the 15-character body doubled, mod 10).
-//! - `upu`: UPU S10, 2 letters + 8 digits + the S10 check digit (weights 8 6 4 2 3 5 9 7, mod 11)
-//!   + a 2-letter country. This names the *format*, not the operator: `..US` and `..CA` numbers
+//! - `upu`: UPU S10, 2 letters, 8 digits, the S10 check digit (weights 8 6 4 2 3 5 9 7, mod 11)
+//!   and a 2-letter country. This names the *format*, not the operator: `..US` and `..CA` numbers
 //!   are issued by USPS and Canada Post, but we still answer `upu`, because the postal network
 //!   that moves an international item is not the issuer alone and one code per format keeps the
 //!   subject stable whichever country scans it.
