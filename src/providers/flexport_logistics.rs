@@ -654,4 +654,76 @@ mod tests {
         assert_eq!(event.data.shipment_id, None);
         assert_eq!(event.data.order_id, None);
     }
+
+    const FIXTURES: &[&str] = &[
+        include_str!("../../tests/fixtures/flexport_logistics/order_shipped.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/order_cancelled.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/shipment_created.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/shipment_shipped.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/shipment_cancelled.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/inbound_received.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/inbound_status_changed.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/inventory_adjusted.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/return_updated.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/freight_tracking_updated.json"),
+        include_str!("../../tests/fixtures/flexport_logistics/parcel_tracking_updated.json"),
+    ];
+
+    #[test]
+    fn never_fails_on_any_field_of_any_type() {
+        for json in FIXTURES {
+            for raw in with_each_member_retyped(&fixture(json)) {
+                // Only a retyped envelope type is a shape error; anything else still normalises.
+                let has_type = raw
+                    .get("logisticsEventType")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| !t.is_empty());
+                assert_eq!(normalize(&raw, cx()).is_ok(), has_type, "{raw}");
+            }
+        }
+    }
+
+    /// Every variant of `value` with one member, at any depth, replaced by a value of another JSON
+    /// type: providers send nulls, numbers and arrays where strings are expected.
+    fn with_each_member_retyped(value: &Value) -> Vec<Value> {
+        let odd = [
+            json!(null),
+            json!(7),
+            json!(-1.5),
+            json!(true),
+            json!([]),
+            json!({}),
+            json!(""),
+        ];
+        let mut variants = Vec::new();
+        let mut paths = Vec::new();
+        collect_pointers(value, String::new(), &mut paths);
+        for pointer in paths {
+            for replacement in &odd {
+                let mut variant = value.clone();
+                if let Some(slot) = variant.pointer_mut(&pointer) {
+                    *slot = replacement.clone();
+                }
+                variants.push(variant);
+            }
+        }
+        variants
+    }
+
+    fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
+        let children: Vec<(String, &Value)> = match value {
+            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (key, child) in children {
+            let pointer = format!("{at}/{key}");
+            out.push(pointer.clone());
+            collect_pointers(child, pointer, out);
+        }
+    }
 }
