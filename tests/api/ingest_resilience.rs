@@ -93,13 +93,28 @@ async fn redis_down_gives_503_with_retry_after_and_recovery_needs_no_restart() {
 
 #[tokio::test]
 async fn redis_unreachable_from_the_start_gives_503_not_a_crash() {
-    let app =
-        spawn_app_with(|toml| toml.replace("redis://127.0.0.1:", "redis://127.0.0.1:1")).await;
+    let closed = free_port(); // nothing listens there
+    let app = spawn_app_with(|toml| {
+        let url_line = toml
+            .lines()
+            .find(|l| l.starts_with("url = "))
+            .unwrap()
+            .to_string();
+        toml.replace(&url_line, &format!("url = \"redis://127.0.0.1:{closed}\""))
+    })
+    .await;
     let body = flexops_event("evt_x");
     let response = app
         .post_ingest("flexops", &body, &flexops_headers(&body))
         .await;
     assert_problem(response, 503, "unavailable").await;
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
 }
 
 #[tokio::test]
