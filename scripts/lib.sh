@@ -25,10 +25,10 @@ ensure_redis_server() {
 
 # redis_answers HOST PORT: true when something on HOST:PORT answers PING with PONG.
 redis_answers() {
-  local reply
-  exec 3<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
-  printf 'PING\r\n' >&3
-  read -r -t 2 reply <&3 || true
-  exec 3<&- 3>&-
-  [[ "$reply" == "+PONG"* ]]
+  (
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf 'PING\r\n' >&3
+    read -r -t 2 reply <&3 || exit 1
+    [[ "$reply" == "+PONG"* ]]
+  ) 2>/dev/null
 }
