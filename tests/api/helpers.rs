@@ -31,28 +31,44 @@ pub struct TestRedis {
 
 impl TestRedis {
     pub fn start() -> TestRedis {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!(
-            "shiprelay-test-redis-{port}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = TestRedis {
-            port,
-            dir,
-            child: None,
-        };
-        redis.restart();
-        redis
+        // A free port can be taken between the probe and redis-server's bind: then redis-server
+        // exits, and we try another port rather than talk to someone else's server.
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir().join(format!(
+                "shiprelay-test-redis-{port}-{}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut redis = TestRedis {
+                port,
+                dir,
+                child: None,
+            };
+            if redis.try_start() {
+                return redis;
+            }
+        }
+        panic!("could not start redis-server on a free port");
+    }
+
+    /// Starts (again) on the same port; panics when it does not come up.
+    pub fn restart(&mut self) {
+        assert!(
+            self.try_start(),
+            "redis-server did not restart on port {}",
+            self.port
+        );
     }
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Starts (again) on the same port, with AOF so that a restart after a kill keeps the data.
-    pub fn restart(&mut self) {
-        let child =
+    /// Starts redis-server with AOF (so a restart after a kill keeps the data); false when it
+    /// exits (port taken) or does not answer.
+    fn try_start(&mut self) -> bool {
+        let mut child =
             Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
                 .args([
                     "--port",
@@ -69,18 +85,22 @@ impl TestRedis {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("redis-server must be installed (scripts/test installs it)");
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                return false;
+            }
             if let Ok(client) = redis::Client::open(self.url())
                 && let Ok(mut conn) = client.get_connection()
                 && redis::cmd("PING").query::<String>(&mut conn).is_ok()
             {
-                return;
+                self.child = Some(child);
+                return true;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server did not start on port {}", self.port);
+        let _ = child.kill();
+        false
     }
 
     /// SIGKILL, as a crash would.

@@ -118,6 +118,58 @@ async fn redis_unreachable_from_the_start_gives_503_not_a_crash() {
 }
 
 #[tokio::test]
+async fn redis_out_of_memory_gives_503_and_writes_nothing() {
+    let app = spawn_app().await;
+    let mut conn = app.redis.conn().await;
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("noeviction")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let body = flexops_event("evt_oom");
+    let response = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
+    assert_eq!(response.headers()["retry-after"], "7");
+    assert_problem(response, 503, "unavailable").await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(keys.is_empty(), "nothing half-written: {keys:?}");
+
+    // Quarantine writes are refused the same way.
+    let response = app
+        .post_ingest("flexops", b"not json", &flexops_headers(b"not json"))
+        .await;
+    assert_problem(response, 503, "unavailable").await;
+
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("0")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let response = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.stream_len(EVENTS).await, 1);
+}
+
+#[tokio::test]
 async fn hundreds_of_concurrent_requests_all_land_exactly_once() {
     let app = std::sync::Arc::new(spawn_app().await);
     let mut tasks = Vec::new();
