@@ -6,6 +6,33 @@ use serde_json::Value;
 
 use crate::event::Location;
 
+use super::NormalizeError;
+
+pub fn shape(provider: &'static str, reason: impl Into<String>) -> NormalizeError {
+    NormalizeError::UnexpectedShape {
+        provider,
+        reason: reason.into(),
+    }
+}
+
+/// The envelope's `type` (trimmed, non-empty) and its `data` member (an object, or null when
+/// absent): the part of the Flexport envelopes that decides whether a body is theirs at all.
+pub fn type_and_data<'a>(
+    raw: &'a Value,
+    provider: &'static str,
+) -> Result<(&'a str, &'a Value), NormalizeError> {
+    let event_type = match raw.get("type") {
+        Some(Value::String(t)) if !t.trim().is_empty() => t.trim(),
+        Some(_) => return Err(shape(provider, "`type` is not a non-empty string")),
+        None => return Err(shape(provider, "`type` is missing")),
+    };
+    let data = raw.get("data").unwrap_or(&Value::Null);
+    if !(data.is_object() || data.is_null()) {
+        return Err(shape(provider, "`data` is not an object"));
+    }
+    Ok((event_type, data))
+}
+
 /// A field as text: strings as they are, numbers and booleans printed; null, absent, empty or
 /// structured values give `None`.
 pub fn text(value: &Value, key: &str) -> Option<String> {

@@ -462,6 +462,8 @@ mod tests {
         include_str!("../../tests/fixtures/flexops/rate_available.json"),
     ];
 
+    use crate::providers::test_support::with_each_member_retyped;
+
     #[test]
     fn never_fails_on_any_field_of_any_type() {
         for json in FIXTURES {
@@ -473,50 +475,6 @@ mod tests {
                     .is_some_and(|t| !t.is_empty());
                 assert_eq!(normalize(&raw, cx()).is_ok(), has_type, "{raw}");
             }
-        }
-    }
-
-    /// Every variant of `value` with one member, at any depth, replaced by a value of another JSON
-    /// type: providers send nulls, numbers and arrays where strings are expected.
-    fn with_each_member_retyped(value: &Value) -> Vec<Value> {
-        let odd = [
-            json!(null),
-            json!(7),
-            json!(-1.5),
-            json!(true),
-            json!([]),
-            json!({}),
-            json!(""),
-        ];
-        let mut variants = Vec::new();
-        let mut paths = Vec::new();
-        collect_pointers(value, String::new(), &mut paths);
-        for pointer in paths {
-            for replacement in &odd {
-                let mut variant = value.clone();
-                if let Some(slot) = variant.pointer_mut(&pointer) {
-                    *slot = replacement.clone();
-                }
-                variants.push(variant);
-            }
-        }
-        variants
-    }
-
-    fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
-        let children: Vec<(String, &Value)> = match value {
-            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (key, child) in children {
-            let pointer = format!("{at}/{key}");
-            out.push(pointer.clone());
-            collect_pointers(child, pointer, out);
         }
     }
 }

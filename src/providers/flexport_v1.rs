@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::common::{location, text, time};
+use super::common::{self, location, text, time};
 use super::{Context, NormalizeError, Parsed};
 use crate::event::{Event, EventData, EventType, Kind, Location, ProviderInfo};
 
@@ -41,15 +41,7 @@ impl<'a> Envelope<'a> {
         if !raw.is_object() {
             return Err(shape("the body is not a JSON object"));
         }
-        let event_type = match raw.get("type") {
-            Some(Value::String(t)) if !t.trim().is_empty() => t.trim(),
-            Some(_) => return Err(shape("`type` is not a non-empty string")),
-            None => return Err(shape("`type` is missing")),
-        };
-        let data = raw.get("data").unwrap_or(&Value::Null);
-        if !(data.is_object() || data.is_null()) {
-            return Err(shape("`data` is not an object"));
-        }
+        let (event_type, data) = common::type_and_data(raw, PROVIDER)?;
         Ok(Envelope {
             event_type,
             data,
@@ -133,10 +125,7 @@ fn port_location(event_type: EventType, shipment: &Value) -> Option<Location> {
 }
 
 fn shape(reason: &str) -> NormalizeError {
-    NormalizeError::UnexpectedShape {
-        provider: PROVIDER,
-        reason: reason.to_string(),
-    }
+    common::shape(PROVIDER, reason)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::common::{as_text, location, text, time};
+use super::common::{self, as_text, location, text, time};
 use super::{Context, NormalizeError, Parsed};
 use crate::event::{Event, EventData, EventType, Kind, Location, ProviderInfo};
 
@@ -50,15 +50,7 @@ impl<'a> Envelope<'a> {
             Some(Value::String(o)) if o == "/event" => {}
             Some(other) => return Err(shape(&format!("`_object` is {other}, not \"/event\""))),
         }
-        let event_type = match raw.get("type") {
-            Some(Value::String(t)) if !t.trim().is_empty() => t.trim(),
-            Some(_) => return Err(shape("`type` is not a non-empty string")),
-            None => return Err(shape("`type` is missing")),
-        };
-        let data = raw.get("data").unwrap_or(&Value::Null);
-        if !(data.is_object() || data.is_null()) {
-            return Err(shape("`data` is not an object"));
-        }
+        let (event_type, data) = common::type_and_data(raw, PROVIDER)?;
         Ok(Envelope {
             event_type,
             data,
@@ -281,10 +273,7 @@ fn event_location(value: &Value) -> Option<Location> {
 }
 
 fn shape(reason: &str) -> NormalizeError {
-    NormalizeError::UnexpectedShape {
-        provider: PROVIDER,
-        reason: reason.to_string(),
-    }
+    common::shape(PROVIDER, reason)
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub mod flexport_logistics;
 pub mod flexport_v1;
 pub mod flexport_v2;
 pub mod generic;
+#[cfg(test)]
+mod test_support;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};

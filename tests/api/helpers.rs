@@ -100,6 +100,7 @@ impl TestRedis {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
+        let _ = child.wait();
         false
     }
 
