@@ -18,3 +18,4 @@ pub mod queue;
 pub mod secret;
 pub mod startup;
 pub mod telemetry;
+pub mod subscriptions;

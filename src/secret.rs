@@ -63,3 +63,20 @@ mod tests {
         assert!(!s.matches(b""));
     }
 }
+
+/// Opt-in serialisation of the secret itself, for the few records that must store it (e.g. a
+/// subscription's signing secret in Redis): `#[serde(with = "crate::secret::exposed")]`.
+/// `Secret` deliberately does not implement `Serialize`, so it cannot leak into an API response.
+pub mod exposed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Secret;
+
+    pub fn serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
