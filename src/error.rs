@@ -12,12 +12,29 @@ use crate::auth::AuthError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// One thing wrong with a request, located by its field path (`events[2]`, `headers.Host`,
+/// `pageSize`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed; this resource accepts {0}")]
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error(transparent)]
@@ -26,15 +43,38 @@ pub enum ApiError {
     Unavailable { retry_after_secs: u64 },
     #[error("{0}")]
     BadRequest(String),
+    #[error("the request is malformed: {}", describe(.0))]
+    InvalidRequest(Vec<FieldError>),
+    #[error("the request is not valid: {}", describe(.0))]
+    ValidationFailed(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    ApiKey(&'static str),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// An RFC 9457 problem document, as every error response carries.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:shiprelay:problem:<slug>`
     #[serde(rename = "type")]
-    problem_type: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Per-field problems, for 400 and 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -46,7 +86,11 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Unavailable { .. } => "unavailable",
-            ApiError::BadRequest(_) => "bad-request",
+            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "bad-request",
+            ApiError::ValidationFailed(_) => "validation-failed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::ApiKey(_) => "unauthorized",
         }
     }
 
@@ -57,7 +101,11 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "Payload Too Large",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Unavailable { .. } => "Service Unavailable",
-            ApiError::BadRequest(_) => "Bad Request",
+            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "Bad Request",
+            ApiError::ValidationFailed(_) => "Unprocessable Content",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::UnsupportedMediaType => "Unsupported Media Type",
+            ApiError::ApiKey(_) => "Unauthorized",
         }
     }
 }
@@ -70,17 +118,26 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::ApiKey(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        let errors = match self {
+            ApiError::InvalidRequest(errors) | ApiError::ValidationFailed(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
         let problem = Problem {
             problem_type: format!("urn:shiprelay:problem:{}", self.slug()),
-            title: self.title(),
+            title: self.title().to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
+            errors,
         };
         let mut response = HttpResponse::build(status);
         response.content_type(PROBLEM_JSON);
@@ -95,7 +152,11 @@ impl ResponseError for ApiError {
                 ));
             }
             ApiError::MethodNotAllowed(allow) => {
-                response.insert_header((header::ALLOW, *allow));
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::ApiKey(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             _ => {}
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub const SPEC_VERSION: &str = "1.0";
 
 /// One normalised event, as stored in `{prefix}:events` and delivered to subscribers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub specversion: String,
     /// shiprelay's id (`evt_` + ULID): stable across retries and replays.
@@ -30,7 +30,7 @@ pub struct Event {
 }
 
 /// The `data` member of every event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventData {
     pub kind: Kind,
     /// Normalised parcel tracking status, where the event carries one.
@@ -51,7 +51,7 @@ pub struct EventData {
     pub raw: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -66,7 +66,7 @@ pub struct Location {
 }
 
 /// What the provider said, verbatim, beside our normalised values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProviderInfo {
     /// Provider kind, e.g. `flexops`, `flexport_v2`.
     pub name: String,
@@ -76,7 +76,7 @@ pub struct ProviderInfo {
     pub received_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Tracking,
@@ -86,7 +86,7 @@ pub enum Kind {
 }
 
 /// Our parcel tracking status vocabulary (providers.md section 7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackingStatus {
     PreTransit,
@@ -106,7 +106,7 @@ macro_rules! event_types {
     ($($variant:ident => $name:literal),* $(,)?) => {
         /// The event type vocabulary. `ProviderUnmapped` is a valid provider event we have no mapping for:
         /// it is still stored and delivered, with `raw`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum EventType {
             $(#[serde(rename = $name)] $variant,)*
         }

@@ -8,6 +8,8 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 
 use crate::config::Config;
 use crate::http::{self, AppState};
@@ -29,6 +31,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let queue = Queue::connect(&settings.redis).context("invalid Redis settings")?;
+        let document = openapi_document();
         let state = web::Data::new(AppState {
             ingestor: Ingestor::new(
                 config.sources.clone(),
@@ -39,12 +42,25 @@ impl Application {
             metrics: Metrics::new(),
             max_body_bytes: settings.server.max_body_bytes,
             retry_after_secs: settings.redis.retry_after_secs,
+            api_keys: settings.api.keys.clone(),
+            api_max_body_bytes: settings.api.max_body_bytes,
+            idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
+            secret_rotation_grace: chrono::Duration::seconds(
+                i64::try_from(settings.api.secret_rotation_grace_secs).unwrap_or(i64::MAX / 1000),
+            ),
+            source_ids: config.sources.iter().map(|s| s.id.clone()).collect(),
+            routes: http::openapi::RouteTable::from_document(&document),
+            openapi_json: document.to_string(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
+                .into_utoipa_app()
+                .configure(http::services)
+                .into_app()
+                .configure(http::extractor_config)
                 .wrap(from_fn(http::correlation::middleware))
                 .app_data(state.clone())
-                .configure(http::routes)
+                .default_service(web::to(http::fallback))
         })
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
@@ -70,6 +86,16 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The OpenAPI document of every route `http::services` registers.
+pub fn openapi_document() -> serde_json::Value {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(http::openapi::ApiDoc::openapi())
+        .configure(http::services)
+        .split_for_parts();
+    serde_json::to_value(&document).expect("the OpenAPI document serialises")
 }
 
 /// Stops `handle` gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish.

@@ -23,6 +23,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub redis: RedisSettings,
     pub ingest: IngestSettings,
+    pub api: ApiSettings,
     pub log: LogSettings,
     pub sources: Vec<SourceSettings>,
 }
@@ -66,6 +67,9 @@ pub struct RedisSettings {
     /// The `Retry-After` seconds sent with a 503 when Redis is unavailable.
     #[serde(deserialize_with = "lenient::number")]
     pub retry_after_secs: u64,
+    /// How long an event stays findable by id (`GET /v1/events/{id}`).
+    #[serde(deserialize_with = "lenient::number")]
+    pub events_retention_secs: u64,
 }
 
 impl Default for RedisSettings {
@@ -76,6 +80,7 @@ impl Default for RedisSettings {
             connect_timeout_ms: 2000,
             command_timeout_ms: 2000,
             retry_after_secs: 5,
+            events_retention_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -92,6 +97,36 @@ impl Default for IngestSettings {
     fn default() -> Self {
         IngestSettings {
             dedupe_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// Shortest API key accepted: keys are bearer credentials, so they must not be guessable.
+pub const MIN_API_KEY_LEN: usize = 16;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ApiSettings {
+    /// Accepted `X-API-Key` / `Authorization: Bearer` values; none means every `/v1` call is 401.
+    pub keys: Vec<crate::secret::Secret>,
+    /// Largest request body the REST API reads.
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_body_bytes: usize,
+    /// How long a rotated-out subscription secret keeps verifying (both signatures are sent).
+    #[serde(deserialize_with = "lenient::number")]
+    pub secret_rotation_grace_secs: u64,
+    /// How long an `Idempotency-Key` and its response are remembered.
+    #[serde(deserialize_with = "lenient::number")]
+    pub idempotency_ttl_secs: u64,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            keys: Vec::new(),
+            max_body_bytes: 64 * 1024,
+            secret_rotation_grace_secs: 24 * 3600,
+            idempotency_ttl_secs: 24 * 3600,
         }
     }
 }
@@ -276,6 +311,29 @@ fn validate(s: &Settings) -> Vec<Problem> {
         s.redis.command_timeout_ms > 0 && s.redis.connect_timeout_ms > 0,
         "redis",
         "connect_timeout_ms and command_timeout_ms must be positive".into(),
+    );
+    check(
+        s.redis.events_retention_secs > 0,
+        "redis.events_retention_secs",
+        "must be positive".into(),
+    );
+    for (i, key) in s.api.keys.iter().enumerate() {
+        check(
+            key.expose().len() >= MIN_API_KEY_LEN
+                && key.expose().bytes().all(|b| b.is_ascii_graphic()),
+            &format!("api.keys[{i}]"),
+            format!("API keys must be at least {MIN_API_KEY_LEN} visible ASCII characters"),
+        );
+    }
+    check(
+        (1..=16 * 1024 * 1024).contains(&s.api.max_body_bytes),
+        "api.max_body_bytes",
+        "must be between 1 and 16777216 (16 MiB)".into(),
+    );
+    check(
+        s.api.idempotency_ttl_secs > 0,
+        "api.idempotency_ttl_secs",
+        "must be positive".into(),
     );
     check(
         s.ingest.dedupe_ttl_secs > 0,

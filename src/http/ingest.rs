@@ -5,13 +5,13 @@
 //! which the provider must not retry because it will never parse.
 
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::auth::HeaderSource;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::ingest::{IngestError, Outcome, Request};
 use crate::metrics::{IngestOutcome, UNKNOWN_SOURCE};
 
@@ -23,16 +23,36 @@ impl HeaderSource for Headers<'_> {
     }
 }
 
-#[derive(Serialize)]
+/// The answer to a provider.
+#[derive(Serialize, ToSchema)]
 struct Accepted<'a> {
+    /// Events stored by this request (0 for a quarantined payload).
     accepted: usize,
+    /// Their ids; for a repeat, the ids the first request got.
     events: &'a [String],
+    /// The quarantine stream entry id, when the payload could not be normalised.
     #[serde(skip_serializing_if = "Option::is_none")]
     quarantined: Option<&'a str>,
+    /// Why it could not be normalised.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
 }
 
+/// Receive a provider webhook. Authenticated per the source's scheme; answered 200 only once the
+/// events are stored in Redis.
+#[utoipa::path(
+    tag = "ingest",
+    params(("source" = String, Path, description = "A configured source id")),
+    request_body(content = serde_json::Value, description = "The provider's payload, verbatim", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored, a repeat (with `Idempotent-Replayed: true`), or quarantined", body = inline(Accepted)),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Redis unavailable; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/ingest/{source}")]
 pub async fn receive(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -72,7 +92,7 @@ async fn handle(
     source: &crate::config::Source,
     payload: web::Payload,
 ) -> Result<(IngestOutcome, HttpResponse), ApiError> {
-    let body = read_limited(request, payload, state.max_body_bytes).await?;
+    let body = super::body::read_limited(request, payload, state.max_body_bytes).await?;
     let correlation_id = super::correlation::of(request);
     let content_type = request
         .headers()
@@ -115,12 +135,7 @@ async fn handle(
             tracing::warn!(source = %source.id, %error, "unauthenticated request refused");
             Err(ApiError::Unauthorized(error))
         }
-        Err(IngestError::Unavailable(error)) => {
-            tracing::error!(source = %source.id, %error, "Redis unavailable, answering 503");
-            Err(ApiError::Unavailable {
-                retry_after_secs: state.retry_after_secs,
-            })
-        }
+        Err(IngestError::Unavailable(error)) => Err(state.unavailable(error)),
     }
 }
 
@@ -131,31 +146,4 @@ fn accepted(ids: &[String], quarantined: Option<(&str, &str)>) -> HttpResponse {
         quarantined: quarantined.map(|(id, _)| id),
         reason: quarantined.map(|(_, reason)| reason),
     })
-}
-
-/// Reads the whole body, refusing it as soon as it is known to exceed `limit`: from
-/// `Content-Length` before reading anything, or while streaming a chunked body.
-async fn read_limited(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, ApiError> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut body = web::BytesMut::with_capacity(declared.map_or(8 * 1024, |n| n as usize));
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

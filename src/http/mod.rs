@@ -1,16 +1,27 @@
 //! Thin actix-web adapters: routing, request parsing and response mapping only. Decisions live in
-//! `ingest`, `auth` and `providers`; Redis in `queue`.
+//! `ingest`, `auth`, `providers` and `subscriptions`; Redis in `queue`.
+//!
+//! Routes are registered through utoipa-actix-web, which documents each one as it is registered:
+//! `/openapi.json` is generated from exactly what is served.
 
+mod api_key;
+mod body;
 pub mod correlation;
+mod events;
+mod idempotent;
 mod ingest;
+pub mod openapi;
 mod ops;
+mod pagination;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
-use crate::queue::Queue;
+use crate::queue::{Queue, QueueError};
+use crate::secret::Secret;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -19,33 +30,59 @@ pub struct AppState {
     pub metrics: Metrics,
     pub max_body_bytes: usize,
     pub retry_after_secs: u64,
+    pub api_keys: Vec<Secret>,
+    pub api_max_body_bytes: usize,
+    pub idempotency_ttl_secs: u64,
+    pub secret_rotation_grace: chrono::Duration,
+    pub source_ids: Vec<String>,
+    pub openapi_json: String,
+    pub routes: openapi::RouteTable,
 }
 
-pub fn routes(config: &mut web::ServiceConfig) {
+impl AppState {
+    /// The 503 for a Redis failure; the failure itself is logged, never shown to the caller.
+    pub fn unavailable(&self, error: QueueError) -> ApiError {
+        tracing::error!(%error, "Redis unavailable, answering 503");
+        ApiError::Unavailable {
+            retry_after_secs: self.retry_after_secs,
+        }
+    }
+}
+
+/// Every documented route.
+pub fn services(config: &mut ServiceConfig) {
     config
-        .service(
-            web::resource("/ingest/{source}")
-                .route(web::post().to(ingest::receive))
-                .default_service(web::to(|| method_not_allowed("POST"))),
-        )
-        .service(get("/healthz").route(web::get().to(ops::healthz)))
-        .service(get("/readyz").route(web::get().to(ops::readyz)))
-        .service(get("/metrics").route(web::get().to(ops::metrics)))
-        .default_service(web::to(not_found));
+        .service(ingest::receive)
+        .service(events::list)
+        .service(events::get_one)
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(ops::openapi);
 }
 
-fn get(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| method_not_allowed("GET")))
+/// Extractor settings that make query and path errors problem+json like every other error.
+pub fn extractor_config(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            ApiError::InvalidRequest(vec![FieldError::new("(query)", error.to_string())]).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|error, _| {
+            ApiError::InvalidRequest(vec![FieldError::new("(path)", error.to_string())]).into()
+        }));
 }
 
-async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(allow))
-}
-
-async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        request.method(),
-        request.path()
-    )))
+/// Anything no route matched: 405 with `Allow` when the path exists with other methods, else 404.
+pub async fn fallback(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    match state.routes.methods(request.path()) {
+        Some(methods) => Err(ApiError::MethodNotAllowed(methods.join(", "))),
+        None => Err(ApiError::NotFound(format!(
+            "no route for {} {}",
+            request.method(),
+            request.path()
+        ))),
+    }
 }

@@ -1,33 +1,46 @@
 //! Operational endpoints for orchestrators and Prometheus: liveness, readiness and metrics.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 
-/// `GET /healthz`: the process is up and serving HTTP. Never touches Redis, so a Redis outage does
-/// not get every pod restarted.
+/// Liveness: the process is up and serving HTTP. Never touches Redis, so a Redis outage does not
+/// get every instance restarted.
+#[utoipa::path(tag = "operations", responses((status = 200, body = serde_json::Value, example = json!({"status": "ok"}))))]
+#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: Redis answers, so requests can be accepted.
+/// Readiness: Redis answers, so webhooks can be accepted.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = serde_json::Value, example = json!({"status": "ready"})),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.queue.ping().await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
-        Err(error) => {
-            tracing::warn!(%error, "not ready: Redis does not answer");
-            Err(ApiError::Unavailable {
-                retry_after_secs: state.retry_after_secs,
-            })
-        }
+        Err(error) => Err(state.unavailable(error)),
     }
 }
 
-/// `GET /metrics`: Prometheus text exposition.
+/// Prometheus metrics, text exposition format.
+#[utoipa::path(tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+#[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())
+}
+
+/// This OpenAPI document.
+#[utoipa::path(tag = "operations", responses((status = 200, body = serde_json::Value)))]
+#[get("/openapi.json")]
+pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
 }

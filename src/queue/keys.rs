@@ -33,6 +33,27 @@ impl Keys {
         self.key("quarantine")
     }
 
+    /// Event id -> its entry id in the events stream, for lookups by id.
+    pub fn event_index(&self, event_id: &str) -> String {
+        self.key(&format!("event:{event_id}"))
+    }
+
+    /// A subscription's hash (field `record`: the JSON record, secrets included).
+    pub fn subscription(&self, id: &str) -> String {
+        self.key(&format!("subscription:{id}"))
+    }
+
+    /// Sorted set of subscription ids, scored by creation time (ms): the list order.
+    pub fn subscriptions(&self) -> String {
+        self.key("subscriptions")
+    }
+
+    /// A remembered `Idempotency-Key`, scoped by API key (both hashed: keys are caller-chosen).
+    pub fn idempotency(&self, api_key_id: &str, key: &str) -> String {
+        let digest = hex::encode(Sha256::digest(key.as_bytes()));
+        self.key(&format!("idempotency:{api_key_id}:{digest}"))
+    }
+
     /// Marker that a provider event was accepted; its value is the JSON array of our event ids.
     pub fn seen(&self, source: &str, dedupe_key: &str) -> String {
         if dedupe_key.len() <= MAX_DEDUPE_KEY_LEN {

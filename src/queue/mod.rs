@@ -5,7 +5,10 @@
 //! connection is a `ConnectionManager`, created lazily and reconnecting by itself: shiprelay starts
 //! while Redis is down and recovers when it comes back, without a restart.
 
+mod events;
+mod idempotency;
 mod keys;
+mod subscriptions;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,7 +17,10 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+pub use events::{EventQuery, EventsPage};
+pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
+pub use subscriptions::SubscriptionsPage;
 
 use crate::config::RedisSettings;
 use crate::event::Event;
@@ -54,7 +60,14 @@ pub struct Queue {
     conn: ConnectionManager,
     keys: Keys,
     timeout: Duration,
-    enqueue_script: Arc<redis::Script>,
+    index_ttl_secs: u64,
+    scripts: Arc<Scripts>,
+}
+
+struct Scripts {
+    enqueue: redis::Script,
+    append_targeted: redis::Script,
+    subscription_replace: redis::Script,
 }
 
 impl Queue {
@@ -72,12 +85,21 @@ impl Queue {
             conn,
             keys: Keys::new(&settings.prefix),
             timeout,
-            enqueue_script: Arc::new(redis::Script::new(include_str!("enqueue.lua"))),
+            index_ttl_secs: settings.events_retention_secs,
+            scripts: Arc::new(Scripts {
+                enqueue: redis::Script::new(include_str!("enqueue.lua")),
+                append_targeted: redis::Script::new(include_str!("append_targeted.lua")),
+                subscription_replace: redis::Script::new(include_str!("subscription_replace.lua")),
+            }),
         })
     }
 
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     async fn bounded<T>(
@@ -113,12 +135,17 @@ impl Queue {
     ) -> Result<Enqueued, QueueError> {
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
-        let mut invocation = self.enqueue_script.prepare_invoke();
+        let mut invocation = self.scripts.enqueue.prepare_invoke();
         invocation
             .key(self.keys.seen(source, dedupe_key))
-            .key(self.keys.events())
+            .key(self.keys.events());
+        for event in events {
+            invocation.key(self.keys.event_index(&event.id));
+        }
+        invocation
             .arg(ttl_secs)
-            .arg(&ids_json);
+            .arg(&ids_json)
+            .arg(self.index_ttl_secs);
         for event in events {
             let json =
                 serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;

@@ -1,0 +1,167 @@
+//! `GET /v1/events` and `GET /v1/events/{id}`: the normalised events as stored, newest first.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::api_key::ApiCaller;
+use super::pagination::{CursorInfo, Paged, page_size};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::event::{Event, EventType};
+use crate::queue::EventQuery;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct EventsParams {
+    /// Exact event type, e.g. `tracking.delivered`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub event_type: Option<String>,
+    /// A configured source id.
+    pub source: Option<String>,
+    /// Exact subject, e.g. `usps:9400111899223456789012`.
+    pub subject: Option<String>,
+    /// Received at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Received at or before this time (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Events per page, 1 to 100 (default 20).
+    pub page_size: Option<u64>,
+}
+
+type EventsPage = Paged<Event, CursorInfo>;
+
+/// Events, newest first, filtered; cursor-paginated. A page examines at most 10,000 stored
+/// events: a rare filter may answer fewer than `pageSize` with a `nextCursor` to continue.
+#[utoipa::path(
+    tag = "events",
+    params(EventsParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, body = inline(EventsPage)),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/events")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _caller: ApiCaller,
+    params: web::Query<EventsParams>,
+) -> Result<HttpResponse, ApiError> {
+    let query = to_query(&state, params.into_inner())?;
+    let page = state
+        .queue
+        .events_page(&query)
+        .await
+        .map_err(|e| state.unavailable(e))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "data": page.events,
+        "pagination": CursorInfo { page_size: query.page_size as u64, next_cursor: page.next_cursor },
+    })))
+}
+
+fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiError> {
+    let mut errors = Vec::new();
+    if let Some(t) = &params.event_type
+        && EventType::parse(t).is_none()
+    {
+        errors.push(FieldError::new(
+            "type",
+            format!("`{t}` is not an event type"),
+        ));
+    }
+    if let Some(s) = &params.source
+        && !state.source_ids.iter().any(|id| id == s)
+    {
+        errors.push(FieldError::new(
+            "source",
+            format!("`{s}` is not a configured source"),
+        ));
+    }
+    if let Some(c) = &params.cursor
+        && !is_stream_id(c)
+    {
+        errors.push(FieldError::new(
+            "cursor",
+            "not a cursor returned by this API",
+        ));
+    }
+    let to_ms =
+        |t: Option<DateTime<Utc>>| t.map(|t| u64::try_from(t.timestamp_millis()).unwrap_or(0));
+    let (since_ms, until_ms) = (to_ms(params.since), to_ms(params.until));
+    if let (Some(since), Some(until)) = (since_ms, until_ms)
+        && since > until
+    {
+        errors.push(FieldError::new("since", "must not be after `until`"));
+    }
+    let size = page_size(params.page_size, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidRequest(errors));
+    }
+    Ok(EventQuery {
+        event_type: params.event_type,
+        source: params.source,
+        subject: params.subject,
+        since_ms,
+        until_ms,
+        cursor: params.cursor,
+        page_size: size as usize,
+    })
+}
+
+fn is_stream_id(text: &str) -> bool {
+    text.split_once('-').is_some_and(|(ms, seq)| {
+        [ms, seq].iter().all(|part| {
+            !part.is_empty() && part.len() <= 20 && part.bytes().all(|b| b.is_ascii_digit())
+        })
+    })
+}
+
+/// One event by its id, while it is retained (`redis.events_retention_secs`).
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "Event id, `evt_...`")),
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, body = Event),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/events/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _caller: ApiCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let event = state
+        .queue
+        .event_by_id(&id)
+        .await
+        .map_err(|e| state.unavailable(e))?
+        .ok_or_else(|| ApiError::NotFound(format!("no event with id `{id}`")))?;
+    Ok(HttpResponse::Ok().json(event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_stream_id;
+
+    #[test]
+    fn cursors_are_stream_ids() {
+        assert!(is_stream_id("1700000000000-0"));
+        assert!(!is_stream_id("1700000000000"));
+        assert!(!is_stream_id("-0"));
+        assert!(!is_stream_id("abc-1"));
+        assert!(!is_stream_id("1-2-3"));
+    }
+}

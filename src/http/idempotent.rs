@@ -1,0 +1,141 @@
+//! `Idempotency-Key` for every API POST: the first request with a key runs and its successful
+//! response is stored for `api.idempotency_ttl_secs`; a retry with the same key and the same
+//! request gets that response again with `Idempotent-Replayed: true`; the same key with a
+//! different request, or while the first is still running, is 409. A failed request frees its key.
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::api_key::ApiCaller;
+use crate::error::{ApiError, FieldError};
+use crate::queue::{IdempotencyBegin, StoredResponse};
+
+pub const HEADER: &str = "idempotency-key";
+const MAX_KEY_LEN: usize = 255;
+
+/// A handler's successful answer: status, JSON body, and a `Location` when it created something.
+pub struct Created {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+    pub location: Option<String>,
+}
+
+pub async fn run<F, Fut>(
+    state: &AppState,
+    request: &HttpRequest,
+    caller: &ApiCaller,
+    body: &[u8],
+    handler: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Created, ApiError>>,
+{
+    let Some(key) = idempotency_key(request)? else {
+        return handler().await.map(|created| respond(&created, false));
+    };
+    let redis_key = state.queue.keys().idempotency(&caller.key_id, key);
+    let fingerprint = fingerprint(request, body);
+    let ttl = state.idempotency_ttl_secs;
+    let unavailable = |_| ApiError::Unavailable {
+        retry_after_secs: state.retry_after_secs,
+    };
+    match state
+        .queue
+        .idempotency_begin(&redis_key, &fingerprint, ttl)
+        .await
+        .map_err(unavailable)?
+    {
+        IdempotencyBegin::Known(stored) if stored.fingerprint != fingerprint => Err(
+            ApiError::Conflict("this Idempotency-Key was used with a different request".into()),
+        ),
+        IdempotencyBegin::Known(StoredResponse {
+            status: Some(status),
+            body: Some(body),
+            location,
+            ..
+        }) => {
+            let created = Created {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                body: serde_json::from_str(&body).unwrap_or_default(),
+                location,
+            };
+            Ok(respond(&created, true))
+        }
+        IdempotencyBegin::Known(_) => Err(ApiError::Conflict(
+            "a request with this Idempotency-Key is still in progress".into(),
+        )),
+        IdempotencyBegin::Claimed => match handler().await {
+            Ok(created) => {
+                let stored = StoredResponse {
+                    fingerprint,
+                    status: Some(created.status.as_u16()),
+                    body: Some(created.body.to_string()),
+                    location: created.location.clone(),
+                };
+                if let Err(error) = state
+                    .queue
+                    .idempotency_complete(&redis_key, &stored, ttl)
+                    .await
+                {
+                    // The effect happened; answering it matters more than remembering it.
+                    tracing::warn!(%error, "could not store the idempotent response");
+                }
+                Ok(respond(&created, false))
+            }
+            Err(error) => {
+                if let Err(release) = state.queue.idempotency_release(&redis_key).await {
+                    tracing::warn!(error = %release, "could not release the Idempotency-Key");
+                }
+                Err(error)
+            }
+        },
+    }
+}
+
+fn idempotency_key(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = request.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key)
+            if (1..=MAX_KEY_LEN).contains(&key.len())
+                && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(key))
+        }
+        _ => Err(ApiError::InvalidRequest(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("must be 1-{MAX_KEY_LEN} visible ASCII characters"),
+        )])),
+    }
+}
+
+fn fingerprint(request: &HttpRequest, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(request.method().as_str().as_bytes());
+    hash.update(b" ");
+    hash.update(request.path().as_bytes());
+    hash.update(b"\n");
+    hash.update(body);
+    hex::encode(hash.finalize())
+}
+
+fn respond(created: &Created, replayed: bool) -> HttpResponse {
+    let mut response = HttpResponse::build(created.status);
+    if let Some(location) = &created.location {
+        response.insert_header((header::LOCATION, location.as_str()));
+    }
+    if replayed {
+        response.insert_header((
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        ));
+    }
+    response.json(&created.body)
+}

@@ -1,0 +1,115 @@
+//! The OpenAPI document: paths come from the handlers' `#[utoipa::path]` annotations as they are
+//! registered (utoipa-actix-web), so a route cannot be served without being documented; this file
+//! adds what is global (info, security schemes, shared schemas).
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shiprelay",
+        description = "Webhook relay for logistics events: provider ingest, subscriptions and events. \
+                       Errors are application/problem+json; every response carries X-Correlation-ID; \
+                       every POST under /v1 honours Idempotency-Key.",
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&Security),
+    tags(
+        (name = "ingest", description = "Provider webhooks"),
+        (name = "subscriptions", description = "Who receives which events, where"),
+        (name = "events", description = "Normalised events as stored"),
+        (name = "operations", description = "Health, readiness, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Path templates and their methods, read off the document, for 404-versus-405 answers.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_document(document: &serde_json::Value) -> RouteTable {
+        let routes = document["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_string)
+                    .collect();
+                let methods = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(method, _)| method.to_ascii_uppercase())
+                    .filter(|m| ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()))
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods served at `path`, or `None` when no route has that shape.
+    pub fn methods(&self, path: &str) -> Option<Vec<String>> {
+        let wanted: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut methods: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments.iter().zip(&wanted).all(|(template, actual)| {
+                        template == actual || (template.starts_with('{') && !actual.is_empty())
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        methods.sort();
+        methods.dedup();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_templates_and_lists_methods() {
+        let document = serde_json::json!({"paths": {
+            "/v1/subscriptions": {"get": {}, "post": {}},
+            "/v1/subscriptions/{id}": {"get": {}, "patch": {}, "delete": {}, "parameters": []},
+        }});
+        let table = RouteTable::from_document(&document);
+        assert_eq!(table.methods("/v1/subscriptions").unwrap(), ["GET", "POST"]);
+        assert_eq!(
+            table.methods("/v1/subscriptions/sub_1").unwrap(),
+            ["DELETE", "GET", "PATCH"]
+        );
+        assert_eq!(table.methods("/v1/subscriptions/sub_1/x"), None);
+        assert_eq!(table.methods("/v2/subscriptions"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! List responses: `{"data": [...], "pagination": {...}}`, as in the providers' APIs. Page-numbered
+//! for subscriptions (a small, stable set), cursor-based for events (a stream that grows).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldError};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<u64>,
+}
+
+impl PageParams {
+    /// (page, page size), or 400 naming the parameter that is out of bounds.
+    pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
+        let mut errors = Vec::new();
+        let page = self.page.unwrap_or(1);
+        if page == 0 {
+            errors.push(FieldError::new("page", "must be 1 or more"));
+        }
+        let size = page_size(self.page_size, &mut errors);
+        if errors.is_empty() {
+            Ok((page, size))
+        } else {
+            Err(ApiError::InvalidRequest(errors))
+        }
+    }
+}
+
+pub fn page_size(requested: Option<u64>, errors: &mut Vec<FieldError>) -> u64 {
+    let size = requested.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&size) {
+        errors.push(FieldError::new(
+            "pageSize",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
+    }
+    size
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub page: u64,
+    pub page_size: u64,
+    pub total_count: u64,
+    pub total_pages: u64,
+}
+
+impl PageInfo {
+    pub fn new(page: u64, page_size: u64, total_count: u64) -> PageInfo {
+        PageInfo {
+            page,
+            page_size,
+            total_count,
+            total_pages: total_count.div_ceil(page_size),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CursorInfo {
+    pub page_size: u64,
+    /// Pass as `cursor` for the next (older) page; null when there is none.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T, P> {
+    pub data: Vec<T>,
+    pub pagination: P,
+}

@@ -1,0 +1,171 @@
+//! Reading the events stream back: newest-first pages with filters, lookup by id, and the
+//! append of an event meant for one subscription (a test ping).
+//!
+//! A page scans at most [`SCAN_BUDGET`] entries, so a filter that matches rarely still answers
+//! promptly; the cursor then says where to continue.
+
+use std::collections::HashMap;
+
+use redis::streams::StreamRangeReply;
+
+use super::{Queue, QueueError};
+use crate::event::Event;
+
+/// Entries read per XREVRANGE call.
+const SCAN_BATCH: usize = 256;
+/// Entries examined per page at most.
+pub const SCAN_BUDGET: usize = 10_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub event_type: Option<String>,
+    /// A configured source id (matched against `source = shiprelay/<id>`).
+    pub source: Option<String>,
+    pub subject: Option<String>,
+    /// Received at or after (ms since the epoch; the stream id's time).
+    pub since_ms: Option<u64>,
+    /// Received at or before (ms).
+    pub until_ms: Option<u64>,
+    /// Continue after this stream id (exclusive), from a previous page.
+    pub cursor: Option<String>,
+    pub page_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventsPage {
+    pub events: Vec<serde_json::Value>,
+    /// Where the next page starts; `None` when nothing older is left.
+    pub next_cursor: Option<String>,
+}
+
+impl Queue {
+    pub async fn events_page(&self, query: &EventQuery) -> Result<EventsPage, QueueError> {
+        let start = query
+            .since_ms
+            .map_or_else(|| "-".to_string(), |ms| format!("{ms}-0"));
+        let mut end = match (&query.cursor, query.until_ms) {
+            (Some(cursor), _) => format!("({cursor}"),
+            (None, Some(ms)) => format!("{ms}-{}", u64::MAX),
+            (None, None) => "+".to_string(),
+        };
+        let source = query.source.as_ref().map(|s| format!("shiprelay/{s}"));
+        let mut events = Vec::new();
+        let mut scanned = 0;
+        loop {
+            let mut conn = self.conn();
+            let reply: StreamRangeReply = self
+                .bounded(
+                    redis::cmd("XREVRANGE")
+                        .arg(self.keys.events())
+                        .arg(&end)
+                        .arg(&start)
+                        .arg("COUNT")
+                        .arg(SCAN_BATCH)
+                        .query_async(&mut conn),
+                )
+                .await?;
+            let exhausted = reply.ids.len() < SCAN_BATCH;
+            for entry in reply.ids {
+                scanned += 1;
+                let fields = text_fields(entry.map);
+                end = format!("({}", entry.id);
+                if query
+                    .event_type
+                    .as_ref()
+                    .is_some_and(|t| fields.get("type") != Some(t))
+                {
+                    continue;
+                }
+                let Some(event) = fields
+                    .get("event")
+                    .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+                else {
+                    continue;
+                };
+                let field_is = |name: &str, wanted: &Option<String>| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| event.get(name).and_then(|v| v.as_str()) == Some(w))
+                };
+                if !field_is("source", &source) || !field_is("subject", &query.subject) {
+                    continue;
+                }
+                events.push(event);
+                if events.len() == query.page_size {
+                    return Ok(EventsPage {
+                        events,
+                        next_cursor: Some(entry.id),
+                    });
+                }
+            }
+            if exhausted {
+                return Ok(EventsPage {
+                    events,
+                    next_cursor: None,
+                });
+            }
+            if scanned >= SCAN_BUDGET {
+                return Ok(EventsPage {
+                    events,
+                    next_cursor: Some(end.trim_start_matches('(').to_string()),
+                });
+            }
+        }
+    }
+
+    /// The stored CloudEvent with this id, while it is retained.
+    pub async fn event_by_id(&self, id: &str) -> Result<Option<serde_json::Value>, QueueError> {
+        let mut conn = self.conn();
+        let entry_id: Option<String> = self
+            .bounded(
+                redis::cmd("GET")
+                    .arg(self.keys.event_index(id))
+                    .query_async(&mut conn),
+            )
+            .await?;
+        let Some(entry_id) = entry_id else {
+            return Ok(None);
+        };
+        let reply: StreamRangeReply = self
+            .bounded(
+                redis::cmd("XRANGE")
+                    .arg(self.keys.events())
+                    .arg(&entry_id)
+                    .arg(&entry_id)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(reply
+            .ids
+            .into_iter()
+            .next()
+            .and_then(|entry| text_fields(entry.map).remove("event"))
+            .and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// Appends `event` for `subscription_id` alone; returns the stream entry id.
+    pub async fn append_targeted(
+        &self,
+        event: &Event,
+        subscription_id: &str,
+    ) -> Result<String, QueueError> {
+        let json = serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let mut invocation = self.scripts.append_targeted.prepare_invoke();
+        invocation
+            .key(self.keys.events())
+            .key(self.keys.event_index(&event.id))
+            .arg(&event.id)
+            .arg(event.event_type.as_str())
+            .arg(subscription_id)
+            .arg(json)
+            .arg(self.index_ttl_secs);
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+}
+
+fn text_fields(map: HashMap<String, redis::Value>) -> HashMap<String, String> {
+    map.into_iter()
+        .filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v)))
+        .collect()
+}

@@ -1,0 +1,86 @@
+//! `Idempotency-Key` records: the first request with a key claims it (`SET NX`), and its
+//! successful response is stored so that a retry gets the same answer instead of a second effect.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Queue, QueueError};
+
+/// What is remembered for a key. `status` is `None` while the first request is still running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// Hash of method, path and body: the same key with another request is a conflict.
+    pub fingerprint: String,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key was free and is now claimed by this request.
+    Claimed,
+    /// The key is known: a response to replay, or a request still running.
+    Known(StoredResponse),
+}
+
+impl Queue {
+    pub async fn idempotency_begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        ttl_secs: u64,
+    ) -> Result<IdempotencyBegin, QueueError> {
+        let pending = StoredResponse {
+            fingerprint: fingerprint.to_string(),
+            status: None,
+            body: None,
+            location: None,
+        };
+        let json = serde_json::to_string(&pending).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let mut conn = self.conn();
+        let previous: Option<String> = self
+            .bounded(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(json)
+                    .arg("NX")
+                    .arg("GET")
+                    .arg("EX")
+                    .arg(ttl_secs)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        match previous {
+            None => Ok(IdempotencyBegin::Claimed),
+            Some(json) => serde_json::from_str(&json)
+                .map(IdempotencyBegin::Known)
+                .map_err(|e| QueueError::Reply(format!("idempotency record: {e}"))),
+        }
+    }
+
+    pub async fn idempotency_complete(
+        &self,
+        key: &str,
+        response: &StoredResponse,
+        ttl_secs: u64,
+    ) -> Result<(), QueueError> {
+        let json = serde_json::to_string(response).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let mut conn = self.conn();
+        self.bounded(
+            redis::cmd("SET")
+                .arg(key)
+                .arg(json)
+                .arg("EX")
+                .arg(ttl_secs)
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    /// Frees a key whose request failed, so the client may retry it.
+    pub async fn idempotency_release(&self, key: &str) -> Result<(), QueueError> {
+        let mut conn = self.conn();
+        self.bounded(redis::cmd("DEL").arg(key).query_async::<()>(&mut conn))
+            .await
+    }
+}

@@ -1,0 +1,8 @@
+#!lua
+-- Compare-and-set of a subscription record: concurrent updates never overwrite each other.
+-- KEYS[1]: the subscription hash   ARGV[1]: the record as read   ARGV[2]: the new record
+if redis.call('HGET', KEYS[1], 'record') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'record', ARGV[2])
+  return 1
+end
+return 0

@@ -1,0 +1,127 @@
+//! Subscription records: a hash per subscription (field `record` holds the JSON, secrets
+//! included) and a sorted set of ids by creation time for listing. The records are opaque JSON
+//! here; `subscriptions::model` owns their shape.
+
+use super::{Queue, QueueError};
+
+#[derive(Debug, Clone)]
+pub struct SubscriptionsPage {
+    pub records: Vec<String>,
+    pub total: u64,
+}
+
+impl Queue {
+    pub async fn subscription_create(
+        &self,
+        id: &str,
+        created_ms: i64,
+        record: &str,
+    ) -> Result<(), QueueError> {
+        let mut conn = self.conn();
+        self.bounded(
+            redis::pipe()
+                .atomic()
+                .hset(self.keys.subscription(id), "record", record)
+                .ignore()
+                .zadd(self.keys.subscriptions(), id, created_ms)
+                .ignore()
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    pub async fn subscription(&self, id: &str) -> Result<Option<String>, QueueError> {
+        let mut conn = self.conn();
+        self.bounded(
+            redis::cmd("HGET")
+                .arg(self.keys.subscription(id))
+                .arg("record")
+                .query_async(&mut conn),
+        )
+        .await
+    }
+
+    /// Replaces the record only if it is still `current`; false means someone else changed it.
+    pub async fn subscription_replace(
+        &self,
+        id: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<bool, QueueError> {
+        let mut invocation = self.scripts.subscription_replace.prepare_invoke();
+        invocation
+            .key(self.keys.subscription(id))
+            .arg(current)
+            .arg(new);
+        let mut conn = self.conn();
+        let replaced: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(replaced == 1)
+    }
+
+    /// Deletes the subscription; false when it did not exist.
+    pub async fn subscription_delete(&self, id: &str) -> Result<bool, QueueError> {
+        let mut conn = self.conn();
+        let (deleted, _): (i64, i64) = self
+            .bounded(
+                redis::pipe()
+                    .atomic()
+                    .del(self.keys.subscription(id))
+                    .zrem(self.keys.subscriptions(), id)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(deleted == 1)
+    }
+
+    /// Records `offset..offset + count` in creation order, and how many there are in all.
+    pub async fn subscriptions_page(
+        &self,
+        offset: u64,
+        count: u64,
+    ) -> Result<SubscriptionsPage, QueueError> {
+        let mut conn = self.conn();
+        let (total, ids): (u64, Vec<String>) = self
+            .bounded(
+                redis::pipe()
+                    .zcard(self.keys.subscriptions())
+                    .zrange(
+                        self.keys.subscriptions(),
+                        offset as isize,
+                        (offset + count) as isize - 1,
+                    )
+                    .query_async(&mut conn),
+            )
+            .await?;
+        let records = self.records(&ids).await?;
+        Ok(SubscriptionsPage { records, total })
+    }
+
+    /// Every subscription record, in creation order.
+    pub async fn subscriptions_all(&self) -> Result<Vec<String>, QueueError> {
+        let mut conn = self.conn();
+        let ids: Vec<String> = self
+            .bounded(
+                redis::cmd("ZRANGE")
+                    .arg(self.keys.subscriptions())
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        self.records(&ids).await
+    }
+
+    async fn records(&self, ids: &[String]) -> Result<Vec<String>, QueueError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.hget(self.keys.subscription(id), "record");
+        }
+        let mut conn = self.conn();
+        let records: Vec<Option<String>> = self.bounded(pipe.query_async(&mut conn)).await?;
+        // A record deleted between the two reads is simply not listed.
+        Ok(records.into_iter().flatten().collect())
+    }
+}
