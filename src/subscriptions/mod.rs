@@ -6,3 +6,4 @@
 pub mod matching;
 pub mod model;
 pub mod validate;
+pub mod service;

@@ -134,6 +134,8 @@ pub const FLEXOPS_SECRET: &str = "whsec_your_signing_secret";
 pub const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const STRIPE_SECRET: &str = "stripe-secret";
 pub const SHOP_SECRET: &str = "shop-secret";
+pub const API_KEY: &str = "test-api-key-0123456789";
+pub const API_KEY_2: &str = "second-api-key-0123456789";
 
 /// One source of every kind and generic scheme, with the secrets above.
 pub fn test_config_toml(redis_url: &str) -> String {
@@ -149,6 +151,9 @@ prefix = "test"
 command_timeout_ms = 1000
 connect_timeout_ms = 500
 retry_after_secs = 7
+[api]
+keys = ["{API_KEY}", "{API_KEY_2}"]
+max_body_bytes = 16384
 [log]
 level = "warn"
 
@@ -209,6 +214,19 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub redis: TestRedis,
     handle: ServerHandle,
+    toml: String,
+}
+
+/// Another shiprelay process (in-process here) sharing a TestApp's Redis.
+pub struct SecondApp {
+    pub address: String,
+    handle: ServerHandle,
+}
+
+impl Drop for SecondApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -235,6 +253,30 @@ pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
 }
 
 impl TestApp {
+    /// Starts another application on the same Redis, as a second process or a restart would.
+    pub async fn spawn_second(&self) -> SecondApp {
+        let (address, handle) = start(&self.toml).await;
+        SecondApp { address, handle }
+    }
+
+    /// Stops this application's HTTP server (its Redis keeps running).
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// An authenticated API request.
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .header("X-API-Key", API_KEY)
+    }
+
+    pub async fn create_subscription(&self, body: Value) -> Value {
+        let response = self.api(reqwest::Method::POST, "/v1/subscriptions").json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
     pub async fn post_ingest(
         &self,
         source: &str,

@@ -4,5 +4,8 @@ mod cli;
 mod helpers;
 mod ingest_accepts;
 mod ingest_rejects;
+mod events_api;
 mod ingest_resilience;
+mod openapi;
 mod ops;
+mod subscriptions_api;
