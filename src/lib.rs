@@ -17,5 +17,5 @@ pub mod providers;
 pub mod queue;
 pub mod secret;
 pub mod startup;
-pub mod telemetry;
 pub mod subscriptions;
+pub mod telemetry;
