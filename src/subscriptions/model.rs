@@ -1,1 +1,528 @@
-//! TODO
+//! The subscription record and the API shapes around it.
+//!
+//! The stored [`Subscription`] holds its signing secrets; every API shape is built from it by
+//! [`Subscription::view`] or [`Subscription::with_secret`], so a secret reaches a response only
+//! where we hand it out on purpose (create and rotate). Everything here is pure: ids, secrets and
+//! the current time come from the caller.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::secret::Secret;
+
+/// Standard Webhooks secret prefix.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// How long the previous secret keeps signing after a rotation, unless configured otherwise.
+pub const DEFAULT_ROTATION_GRACE: TimeDelta = TimeDelta::hours(24);
+
+/// A subscription as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// `sub_` + ULID.
+    pub id: String,
+    pub url: String,
+    /// Event type patterns (see `matching`); any one matching selects the event.
+    pub events: Vec<String>,
+    /// Source ids; empty means any source.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Carrier codes; empty means any carrier (and events without a carrier).
+    #[serde(default)]
+    pub carriers: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Extra headers sent with every delivery.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub enabled: bool,
+    /// Why the subscription was disabled, when something other than its owner disabled it.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    #[serde(with = "crate::secret::exposed")]
+    pub secret: Secret,
+    #[serde(default)]
+    pub previous_secret: Option<PreviousSecret>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The secret replaced by the last rotation, still signing until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    #[serde(with = "crate::secret::exposed")]
+    pub secret: Secret,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A subscription as the API shows it: everything but its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionView {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub sources: Vec<String>,
+    pub carriers: Vec<String>,
+    pub description: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// While set, deliveries are signed with both the current and the previous secret.
+    pub secret_rotation_ends_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to create and rotate: the only responses that carry the secret.
+#[derive(Clone, PartialEq, Serialize, ToSchema)]
+pub struct SubscriptionWithSecret {
+    #[serde(flatten)]
+    pub subscription: SubscriptionView,
+    /// `whsec_` + base64 of 32 random bytes (Standard Webhooks).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SubscriptionWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionWithSecret")
+            .field("subscription", &self.subscription)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `POST /v1/subscriptions` body.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateSubscription {
+    pub url: String,
+    pub events: Vec<String>,
+    pub sources: Option<Vec<String>>,
+    pub carriers: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub enabled: Option<bool>,
+}
+
+/// `PATCH /v1/subscriptions/{id}` body: absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateSubscription {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    /// An empty list means any source.
+    pub sources: Option<Vec<String>>,
+    /// An empty list means any carrier.
+    pub carriers: Option<Vec<String>>,
+    /// `""` clears the description.
+    pub description: Option<String>,
+    /// Replaces all extra headers; `{}` removes them.
+    pub headers: Option<BTreeMap<String, String>>,
+    pub enabled: Option<bool>,
+}
+
+impl UpdateSubscription {
+    /// True when the request changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &UpdateSubscription::default()
+    }
+}
+
+/// A signing secret from 32 random bytes.
+pub fn new_secret(random: [u8; 32]) -> Secret {
+    Secret::new(format!("{SECRET_PREFIX}{}", STANDARD.encode(random)))
+}
+
+/// The record for a validated create request.
+pub fn create(
+    request: CreateSubscription,
+    id: String,
+    secret: Secret,
+    now: DateTime<Utc>,
+) -> Subscription {
+    Subscription {
+        id,
+        url: request.url,
+        events: request.events,
+        sources: request.sources.unwrap_or_default(),
+        carriers: request.carriers.unwrap_or_default(),
+        description: request.description.filter(|d| !d.is_empty()),
+        headers: request.headers.unwrap_or_default(),
+        enabled: request.enabled.unwrap_or(true),
+        disabled_reason: None,
+        secret,
+        previous_secret: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Applies a validated update. An empty update changes nothing, not even `updated_at`.
+pub fn apply_update(sub: &mut Subscription, update: UpdateSubscription, now: DateTime<Utc>) {
+    if update.is_empty() {
+        return;
+    }
+    let UpdateSubscription {
+        url,
+        events,
+        sources,
+        carriers,
+        description,
+        headers,
+        enabled,
+    } = update;
+    replace_if_some(&mut sub.url, url);
+    replace_if_some(&mut sub.events, events);
+    replace_if_some(&mut sub.sources, sources);
+    replace_if_some(&mut sub.carriers, carriers);
+    replace_if_some(&mut sub.headers, headers);
+    if let Some(description) = description {
+        sub.description = Some(description).filter(|d| !d.is_empty());
+    }
+    if let Some(enabled) = enabled {
+        sub.enabled = enabled;
+        if enabled {
+            sub.disabled_reason = None;
+        }
+    }
+    sub.updated_at = now;
+}
+
+fn replace_if_some<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+/// Makes `new` the signing secret; the current one keeps signing until `now + grace`. An older
+/// previous secret is dropped, so at most two secrets are ever valid.
+pub fn rotate(sub: &mut Subscription, new: Secret, now: DateTime<Utc>, grace: chrono::Duration) {
+    let old = std::mem::replace(&mut sub.secret, new);
+    let expires_at = now
+        .checked_add_signed(grace)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    sub.previous_secret = Some(PreviousSecret {
+        secret: old,
+        expires_at,
+    });
+    sub.updated_at = now;
+}
+
+impl Subscription {
+    /// The API view at `now`.
+    pub fn view(&self, now: DateTime<Utc>) -> SubscriptionView {
+        SubscriptionView {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            sources: self.sources.clone(),
+            carriers: self.carriers.clone(),
+            description: self.description.clone(),
+            headers: self.headers.clone(),
+            enabled: self.enabled,
+            disabled_reason: self.disabled_reason.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            secret_rotation_ends_at: self.valid_previous(now).map(|p| p.expires_at),
+        }
+    }
+
+    /// The view plus the current secret, for the create and rotate responses only.
+    pub fn with_secret(&self, now: DateTime<Utc>) -> SubscriptionWithSecret {
+        SubscriptionWithSecret {
+            subscription: self.view(now),
+            secret: self.secret.expose().to_string(),
+        }
+    }
+
+    /// The secrets deliveries are signed with at `now`: the current one first, then the previous
+    /// one while its grace period lasts.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&Secret> {
+        std::iter::once(&self.secret)
+            .chain(self.valid_previous(now).map(|p| &p.secret))
+            .collect()
+    }
+
+    fn valid_previous(&self, now: DateTime<Utc>) -> Option<&PreviousSecret> {
+        self.previous_secret.as_ref().filter(|p| now < p.expires_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap()
+    }
+
+    fn request() -> CreateSubscription {
+        CreateSubscription {
+            url: "https://hooks.example.com/shiprelay".to_string(),
+            events: vec!["tracking.*".to_string(), "order.shipped".to_string()],
+            ..CreateSubscription::default()
+        }
+    }
+
+    fn subscription() -> Subscription {
+        create(
+            request(),
+            "sub_01".to_string(),
+            Secret::new("whsec_current"),
+            t0(),
+        )
+    }
+
+    #[test]
+    fn secret_is_whsec_and_base64_of_the_32_random_bytes() {
+        let random: [u8; 32] = std::array::from_fn(|i| i as u8 * 7);
+        let secret = new_secret(random);
+        let encoded = secret.expose().strip_prefix("whsec_").unwrap();
+        assert_eq!(STANDARD.decode(encoded).unwrap(), random);
+        assert_eq!(
+            new_secret([0; 32]).expose(),
+            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        );
+    }
+
+    #[test]
+    fn create_fills_defaults() {
+        let sub = subscription();
+        assert_eq!(sub.id, "sub_01");
+        assert!(sub.enabled);
+        assert!(sub.sources.is_empty() && sub.carriers.is_empty() && sub.headers.is_empty());
+        assert_eq!(sub.description, None);
+        assert_eq!((sub.created_at, sub.updated_at), (t0(), t0()));
+        assert_eq!(sub.previous_secret, None);
+    }
+
+    #[test]
+    fn create_keeps_given_fields() {
+        let req = CreateSubscription {
+            sources: Some(vec!["flexport".into()]),
+            carriers: Some(vec!["usps".into()]),
+            description: Some("ops".into()),
+            headers: Some(BTreeMap::from([("X-Team".into(), "ops".into())])),
+            enabled: Some(false),
+            ..request()
+        };
+        let sub = create(req, "sub_02".into(), Secret::new("s"), t0());
+        assert_eq!(sub.sources, ["flexport"]);
+        assert_eq!(sub.carriers, ["usps"]);
+        assert_eq!(sub.description.as_deref(), Some("ops"));
+        assert_eq!(sub.headers["X-Team"], "ops");
+        assert!(!sub.enabled);
+    }
+
+    #[test]
+    fn update_replaces_given_fields_only() {
+        let mut sub = subscription();
+        let later = t0() + TimeDelta::minutes(5);
+        let update = UpdateSubscription {
+            url: Some("https://other.example.com/".into()),
+            carriers: Some(vec!["ups".into()]),
+            ..UpdateSubscription::default()
+        };
+        apply_update(&mut sub, update, later);
+        assert_eq!(sub.url, "https://other.example.com/");
+        assert_eq!(sub.carriers, ["ups"]);
+        assert_eq!(sub.events, request().events);
+        assert_eq!(sub.updated_at, later);
+        assert_eq!(sub.created_at, t0());
+    }
+
+    #[test]
+    fn empty_description_clears_it() {
+        let mut sub = subscription();
+        sub.description = Some("old".into());
+        let update = UpdateSubscription {
+            description: Some(String::new()),
+            ..Default::default()
+        };
+        apply_update(&mut sub, update, t0());
+        assert_eq!(sub.description, None);
+    }
+
+    #[test]
+    fn empty_update_changes_nothing() {
+        let mut sub = subscription();
+        let before = sub.clone();
+        apply_update(
+            &mut sub,
+            UpdateSubscription::default(),
+            t0() + TimeDelta::hours(1),
+        );
+        assert_eq!(sub, before);
+    }
+
+    #[test]
+    fn re_enabling_clears_the_disabled_reason() {
+        let mut sub = subscription();
+        sub.enabled = false;
+        sub.disabled_reason = Some("endpoint failing for 3 days".into());
+        let disable = UpdateSubscription {
+            enabled: Some(false),
+            ..Default::default()
+        };
+        apply_update(&mut sub, disable, t0());
+        assert!(
+            sub.disabled_reason.is_some(),
+            "disabling again keeps the reason"
+        );
+        let enable = UpdateSubscription {
+            enabled: Some(true),
+            ..Default::default()
+        };
+        apply_update(&mut sub, enable, t0());
+        assert!(sub.enabled);
+        assert_eq!(sub.disabled_reason, None);
+    }
+
+    #[test]
+    fn rotation_keeps_current_and_previous_with_expiry() {
+        let mut sub = subscription();
+        let grace = DEFAULT_ROTATION_GRACE;
+        rotate(&mut sub, Secret::new("whsec_second"), t0(), grace);
+        assert_eq!(sub.secret.expose(), "whsec_second");
+        let previous = sub.previous_secret.as_ref().unwrap();
+        assert_eq!(previous.secret.expose(), "whsec_current");
+        assert_eq!(previous.expires_at, t0() + TimeDelta::hours(24));
+        assert_eq!(sub.updated_at, t0());
+    }
+
+    #[test]
+    fn rotation_during_grace_replaces_the_older_previous_secret() {
+        let mut sub = subscription();
+        rotate(
+            &mut sub,
+            Secret::new("whsec_second"),
+            t0(),
+            DEFAULT_ROTATION_GRACE,
+        );
+        let later = t0() + TimeDelta::hours(1);
+        rotate(
+            &mut sub,
+            Secret::new("whsec_third"),
+            later,
+            DEFAULT_ROTATION_GRACE,
+        );
+        let secrets: Vec<&str> = sub
+            .signing_secrets(later)
+            .iter()
+            .map(|s| s.expose())
+            .collect();
+        assert_eq!(secrets, ["whsec_third", "whsec_second"]);
+        assert_eq!(
+            sub.previous_secret.unwrap().expires_at,
+            later + TimeDelta::hours(24)
+        );
+    }
+
+    #[test]
+    fn signing_secrets_drop_the_previous_after_expiry() {
+        let mut sub = subscription();
+        rotate(
+            &mut sub,
+            Secret::new("whsec_second"),
+            t0(),
+            TimeDelta::hours(2),
+        );
+        let expiry = t0() + TimeDelta::hours(2);
+        let names = |now| -> Vec<String> {
+            sub.signing_secrets(now)
+                .iter()
+                .map(|s| s.expose().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(expiry - TimeDelta::seconds(1)),
+            ["whsec_second", "whsec_current"]
+        );
+        assert_eq!(names(expiry), ["whsec_second"]);
+        assert_eq!(
+            sub.view(expiry - TimeDelta::seconds(1))
+                .secret_rotation_ends_at,
+            Some(expiry)
+        );
+        assert_eq!(sub.view(expiry).secret_rotation_ends_at, None);
+    }
+
+    #[test]
+    fn rotation_grace_overflow_does_not_panic() {
+        let mut sub = subscription();
+        rotate(&mut sub, Secret::new("whsec_second"), t0(), TimeDelta::MAX);
+        assert_eq!(
+            sub.previous_secret.unwrap().expires_at,
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
+
+    #[test]
+    fn view_never_contains_a_secret() {
+        let mut sub = subscription();
+        rotate(
+            &mut sub,
+            Secret::new("whsec_second"),
+            t0(),
+            DEFAULT_ROTATION_GRACE,
+        );
+        let json = serde_json::to_string(&sub.view(t0())).unwrap();
+        assert!(!json.contains("whsec_"), "{json}");
+        assert!(json.contains("\"secretRotationEndsAt\""), "{json}");
+        assert!(format!("{sub:?}").contains("[redacted]"));
+        assert!(!format!("{sub:?}").contains("whsec_"));
+    }
+
+    #[test]
+    fn view_uses_camel_case() {
+        let json = serde_json::to_value(subscription().view(t0())).unwrap();
+        for key in [
+            "createdAt",
+            "updatedAt",
+            "disabledReason",
+            "secretRotationEndsAt",
+        ] {
+            assert!(json.get(key).is_some(), "{key} missing in {json}");
+        }
+    }
+
+    #[test]
+    fn with_secret_flattens_the_view_and_adds_the_secret() {
+        let json = serde_json::to_value(subscription().with_secret(t0())).unwrap();
+        assert_eq!(json["secret"], "whsec_current");
+        assert_eq!(json["id"], "sub_01");
+        assert_eq!(json["createdAt"], "2025-03-01T12:00:00Z");
+        assert!(!format!("{:?}", subscription().with_secret(t0())).contains("whsec_"));
+    }
+
+    #[test]
+    fn stored_record_round_trips_with_its_secrets() {
+        let mut sub = subscription();
+        rotate(
+            &mut sub,
+            Secret::new("whsec_second"),
+            t0(),
+            DEFAULT_ROTATION_GRACE,
+        );
+        let json = serde_json::to_string(&sub).unwrap();
+        let back: Subscription = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, sub);
+    }
+
+    #[test]
+    fn requests_reject_unknown_fields_and_read_camel_case() {
+        let unknown = r#"{"url":"https://x.example","events":["*"],"secret":"mine"}"#;
+        assert!(serde_json::from_str::<CreateSubscription>(unknown).is_err());
+        let update: UpdateSubscription = serde_json::from_str(r#"{"enabled":true}"#).unwrap();
+        assert_eq!(update.enabled, Some(true));
+        assert!(UpdateSubscription::default().is_empty());
+        assert!(!update.is_empty());
+    }
+}

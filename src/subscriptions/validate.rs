@@ -1,1 +1,880 @@
-//! TODO
+//! Checks on subscription requests, before anything is stored.
+//!
+//! A subscription is configuration that runs on every event, so it is checked once, strictly,
+//! here: the delivery worker can then trust what it reads. Every problem is reported at once, with
+//! the JSON path of the offending field, so a client can fix a request in one round trip (422).
+//! Limits are constants so the API docs and messages quote the same numbers.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::matching::parse_pattern;
+use super::model::{CreateSubscription, UpdateSubscription};
+
+pub const MAX_URL_CHARS: usize = 2048;
+pub const MAX_EVENTS: usize = 50;
+pub const MAX_SOURCES: usize = 50;
+pub const MAX_CARRIERS: usize = 50;
+pub const MAX_CARRIER_CHARS: usize = 32;
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+pub const MAX_HEADERS: usize = 20;
+pub const MAX_HEADER_NAME_CHARS: usize = 64;
+pub const MAX_HEADER_VALUE_CHARS: usize = 1024;
+
+/// Header names subscribers may not set (compared case-insensitively): shiprelay sets them, or
+/// they are hop-by-hop and would break the delivery request.
+pub const FORBIDDEN_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "user-agent",
+];
+
+/// Header name prefixes subscribers may not use: `webhook-*` carries our signature and ids.
+pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["proxy-", "webhook-"];
+
+/// One problem with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field: `url`, `events[2]`, `headers.X-Foo`.
+    pub field: String,
+    pub message: String,
+}
+
+/// Checks a create request; every problem is reported.
+pub fn validate_create(
+    request: &CreateSubscription,
+    known_sources: &[&str],
+) -> Result<(), Vec<FieldError>> {
+    let fields = Fields {
+        url: Some(&request.url),
+        events: Some(&request.events),
+        sources: request.sources.as_deref(),
+        carriers: request.carriers.as_deref(),
+        description: request.description.as_deref(),
+        headers: request.headers.as_ref(),
+    };
+    fields.check(known_sources)
+}
+
+/// Checks the fields an update sets, by the same rules as create. An empty update is valid.
+pub fn validate_update(
+    request: &UpdateSubscription,
+    known_sources: &[&str],
+) -> Result<(), Vec<FieldError>> {
+    let fields = Fields {
+        url: request.url.as_deref(),
+        events: request.events.as_deref(),
+        sources: request.sources.as_deref(),
+        carriers: request.carriers.as_deref(),
+        description: request.description.as_deref(),
+        headers: request.headers.as_ref(),
+    };
+    fields.check(known_sources)
+}
+
+/// The checkable fields of either request; `None` is "not given".
+struct Fields<'a> {
+    url: Option<&'a str>,
+    events: Option<&'a [String]>,
+    sources: Option<&'a [String]>,
+    carriers: Option<&'a [String]>,
+    description: Option<&'a str>,
+    headers: Option<&'a BTreeMap<String, String>>,
+}
+
+impl Fields<'_> {
+    fn check(&self, known_sources: &[&str]) -> Result<(), Vec<FieldError>> {
+        let mut errors = Errors::default();
+        if let Some(url) = self.url {
+            check_url(url, &mut errors);
+        }
+        if let Some(events) = self.events {
+            check_events(events, &mut errors);
+        }
+        if let Some(sources) = self.sources {
+            check_sources(sources, known_sources, &mut errors);
+        }
+        if let Some(carriers) = self.carriers {
+            check_carriers(carriers, &mut errors);
+        }
+        if let Some(description) = self.description {
+            check_description(description, &mut errors);
+        }
+        if let Some(headers) = self.headers {
+            check_headers(headers, &mut errors);
+        }
+        errors.into_result()
+    }
+}
+
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn into_result(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+fn too_long(text: &str, max: usize) -> bool {
+    // Counting stops just past the limit, so a huge value costs no more than a small one.
+    text.chars().nth(max).is_some()
+}
+
+fn check_url(text: &str, errors: &mut Errors) {
+    if too_long(text, MAX_URL_CHARS) {
+        errors.add(
+            "url",
+            format!("must be at most {MAX_URL_CHARS} characters (MAX_URL_CHARS)"),
+        );
+        return;
+    }
+    // The url crate silently drops these; a stored URL should be exactly what is called.
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.add("url", "must not contain whitespace or control characters");
+    }
+    let url = match url::Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => {
+            errors.add("url", format!("must be an absolute http(s) URL: {e}"));
+            return;
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        errors.add("url", "scheme must be http or https");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        errors.add("url", "must have a host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        errors.add(
+            "url",
+            "must not contain credentials; send them in `headers` instead",
+        );
+    }
+    if url.fragment().is_some() {
+        errors.add("url", "must not have a fragment (`#...`)");
+    }
+}
+
+fn check_events(events: &[String], errors: &mut Errors) {
+    if events.is_empty() {
+        errors.add(
+            "events",
+            "must list at least one pattern, e.g. `tracking.*`",
+        );
+    }
+    if events.len() > MAX_EVENTS {
+        errors.add(
+            "events",
+            format!("must list at most {MAX_EVENTS} patterns (MAX_EVENTS)"),
+        );
+    }
+    for (i, pattern) in events.iter().enumerate() {
+        if let Err(message) = parse_pattern(pattern) {
+            errors.add(format!("events[{i}]"), message);
+        } else if let Some(first) = events[..i].iter().position(|p| p == pattern) {
+            errors.add(format!("events[{i}]"), format!("repeats events[{first}]"));
+        }
+    }
+}
+
+fn check_sources(sources: &[String], known_sources: &[&str], errors: &mut Errors) {
+    if sources.len() > MAX_SOURCES {
+        errors.add(
+            "sources",
+            format!("must list at most {MAX_SOURCES} sources (MAX_SOURCES)"),
+        );
+    }
+    for (i, source) in sources.iter().enumerate() {
+        if !known_sources.contains(&source.as_str()) {
+            errors.add(
+                format!("sources[{i}]"),
+                "is not the id of a configured source",
+            );
+        }
+    }
+}
+
+fn check_carriers(carriers: &[String], errors: &mut Errors) {
+    if carriers.len() > MAX_CARRIERS {
+        errors.add(
+            "carriers",
+            format!("must list at most {MAX_CARRIERS} carriers (MAX_CARRIERS)"),
+        );
+    }
+    for (i, carrier) in carriers.iter().enumerate() {
+        if !is_carrier_code(carrier) {
+            errors.add(
+                format!("carriers[{i}]"),
+                format!(
+                    "must be a carrier code of 1 to {MAX_CARRIER_CHARS} (MAX_CARRIER_CHARS) \
+                     lower-case letters, digits or `_`, e.g. `usps`"
+                ),
+            );
+        }
+    }
+}
+
+fn is_carrier_code(text: &str) -> bool {
+    (1..=MAX_CARRIER_CHARS).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn check_description(description: &str, errors: &mut Errors) {
+    if too_long(description, MAX_DESCRIPTION_CHARS) {
+        errors.add(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters (MAX_DESCRIPTION_CHARS)"),
+        );
+    }
+}
+
+fn check_headers(headers: &BTreeMap<String, String>, errors: &mut Errors) {
+    if headers.len() > MAX_HEADERS {
+        errors.add(
+            "headers",
+            format!("must have at most {MAX_HEADERS} entries (MAX_HEADERS)"),
+        );
+    }
+    let mut seen: Vec<String> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        let field = format!("headers.{name}");
+        check_header_name(name, &field, errors);
+        check_header_value(value, &field, errors);
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            errors.add(
+                field,
+                "repeats another header name (names are case-insensitive)",
+            );
+        } else {
+            seen.push(lower);
+        }
+    }
+}
+
+fn check_header_name(name: &str, field: &str, errors: &mut Errors) {
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        errors.add(
+            field,
+            "name must be an HTTP token (RFC 7230): letters, digits and !#$%&'*+-.^_`|~",
+        );
+    }
+    if too_long(name, MAX_HEADER_NAME_CHARS) {
+        errors.add(
+            field,
+            format!(
+                "name must be at most {MAX_HEADER_NAME_CHARS} characters (MAX_HEADER_NAME_CHARS)"
+            ),
+        );
+    }
+    if is_forbidden(name) {
+        errors.add(
+            field,
+            format!(
+                "is set by shiprelay or hop-by-hop and cannot be overridden: {}, {}*",
+                FORBIDDEN_HEADERS.join(", "),
+                FORBIDDEN_HEADER_PREFIXES.join("*, ")
+            ),
+        );
+    }
+}
+
+fn is_forbidden(name: &str) -> bool {
+    FORBIDDEN_HEADERS
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f))
+        || FORBIDDEN_HEADER_PREFIXES.iter().any(|prefix| {
+            name.get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        })
+}
+
+/// RFC 7230 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn check_header_value(value: &str, field: &str, errors: &mut Errors) {
+    if too_long(value, MAX_HEADER_VALUE_CHARS) {
+        errors.add(
+            field,
+            format!(
+                "value must be at most {MAX_HEADER_VALUE_CHARS} characters (MAX_HEADER_VALUE_CHARS)"
+            ),
+        );
+    }
+    if !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        errors.add(
+            field,
+            "value must be visible ASCII characters and spaces (no line breaks)",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SOURCES: &[&str] = &["flexport", "flexops_main"];
+
+    fn valid() -> CreateSubscription {
+        CreateSubscription {
+            url: "https://hooks.example.com/shiprelay?team=ops".into(),
+            events: vec!["tracking.*".into(), "order.shipped".into(), "*".into()],
+            sources: Some(vec!["flexport".into()]),
+            carriers: Some(vec!["usps".into(), "canada_post".into()]),
+            description: Some("Ops dashboard".into()),
+            headers: Some(BTreeMap::from([
+                ("Authorization".into(), "Bearer abc.def".into()),
+                ("X-Team".into(), "ops team".into()),
+            ])),
+            enabled: Some(true),
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    /// The field paths of all errors of a create request.
+    fn fields_of(request: CreateSubscription) -> Vec<String> {
+        match validate_create(&request, SOURCES) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.field).collect(),
+        }
+    }
+
+    fn messages_of(request: CreateSubscription) -> Vec<String> {
+        validate_create(&request, SOURCES)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    fn url_fields(url: &str) -> Vec<String> {
+        fields_of(CreateSubscription {
+            url: url.into(),
+            ..valid()
+        })
+    }
+
+    #[test]
+    fn valid_requests_pass() {
+        assert_eq!(validate_create(&valid(), SOURCES), Ok(()));
+        let minimal = CreateSubscription {
+            url: "http://10.0.0.5:8080/hook".into(),
+            events: strings(&["ping"]),
+            ..Default::default()
+        };
+        assert_eq!(validate_create(&minimal, SOURCES), Ok(()));
+    }
+
+    #[test]
+    fn url_must_parse() {
+        assert_eq!(url_fields(""), ["url"]);
+        assert_eq!(url_fields("hooks.example.com/x"), ["url"]);
+        assert_eq!(url_fields("https://exa mple.com/"), ["url", "url"]);
+    }
+
+    #[test]
+    fn url_must_be_http_or_https() {
+        assert_eq!(url_fields("ftp://example.com/x"), ["url"]);
+        assert_eq!(
+            url_fields("file:///etc/passwd"),
+            ["url", "url"],
+            "scheme and host"
+        );
+        let messages = messages_of(CreateSubscription {
+            url: "ftp://example.com".into(),
+            ..valid()
+        });
+        assert!(messages[0].contains("http or https"));
+    }
+
+    #[test]
+    fn url_must_have_a_host() {
+        let messages = messages_of(CreateSubscription {
+            url: "mailto:ops@example.com".into(),
+            ..valid()
+        });
+        assert!(
+            messages.iter().any(|m| m == "must have a host"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn url_must_not_carry_credentials() {
+        assert_eq!(url_fields("https://user:pw@example.com/"), ["url"]);
+        assert_eq!(url_fields("https://user@example.com/"), ["url"]);
+        assert_eq!(url_fields("https://:pw@example.com/"), ["url"]);
+    }
+
+    #[test]
+    fn url_must_not_have_a_fragment() {
+        assert_eq!(url_fields("https://example.com/x#top"), ["url"]);
+        assert_eq!(url_fields("https://example.com/x#"), ["url"]);
+    }
+
+    #[test]
+    fn url_must_not_contain_whitespace() {
+        assert_eq!(url_fields(" https://example.com/"), ["url"]);
+        assert_eq!(url_fields("https://example.com/a\nb"), ["url"]);
+    }
+
+    #[test]
+    fn url_length_is_limited() {
+        let base = "https://example.com/";
+        let at_limit = format!("{base}{}", "a".repeat(MAX_URL_CHARS - base.len()));
+        assert!(url_fields(&at_limit).is_empty());
+        assert_eq!(url_fields(&format!("{at_limit}a")), ["url"]);
+    }
+
+    #[test]
+    fn events_must_not_be_empty() {
+        assert_eq!(
+            fields_of(CreateSubscription {
+                events: vec![],
+                ..valid()
+            }),
+            ["events"]
+        );
+    }
+
+    #[test]
+    fn events_are_limited_in_number() {
+        // The vocabulary has fewer than MAX_EVENTS distinct patterns, so repeats are reported too.
+        let events = vec!["*".to_string(); MAX_EVENTS + 1];
+        let errors =
+            validate_create(&CreateSubscription { events, ..valid() }, SOURCES).unwrap_err();
+        assert_eq!(errors[0].field, "events");
+        assert_eq!(
+            errors[0].message,
+            "must list at most 50 patterns (MAX_EVENTS)"
+        );
+        assert!(errors[1..].iter().all(|e| e.message == "repeats events[0]"));
+    }
+
+    #[test]
+    fn each_event_pattern_is_checked() {
+        let events = strings(&[
+            "tracking.*",
+            "",
+            "tracking.",
+            "*.updated",
+            "tracking.**",
+            "Tracking.Updated",
+        ]);
+        let fields = fields_of(CreateSubscription { events, ..valid() });
+        assert_eq!(
+            fields,
+            [
+                "events[1]",
+                "events[2]",
+                "events[3]",
+                "events[4]",
+                "events[5]"
+            ]
+        );
+        let events = strings(&["tracking.teleported", "parcel.*"]);
+        assert_eq!(
+            fields_of(CreateSubscription { events, ..valid() }),
+            ["events[0]", "events[1]"]
+        );
+    }
+
+    #[test]
+    fn event_patterns_must_not_repeat() {
+        let events = strings(&["tracking.*", "ping", "tracking.*"]);
+        let messages = messages_of(CreateSubscription {
+            events: events.clone(),
+            ..valid()
+        });
+        assert_eq!(messages, ["repeats events[0]"]);
+        assert_eq!(
+            fields_of(CreateSubscription { events, ..valid() }),
+            ["events[2]"]
+        );
+    }
+
+    #[test]
+    fn sources_must_be_configured() {
+        let sources = Some(strings(&["flexport", "nope", "FLEXPORT"]));
+        assert_eq!(
+            fields_of(CreateSubscription { sources, ..valid() }),
+            ["sources[1]", "sources[2]"]
+        );
+        assert!(
+            fields_of(CreateSubscription {
+                sources: Some(vec![]),
+                ..valid()
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn sources_are_limited_in_number() {
+        let sources = Some(vec!["flexport".to_string(); MAX_SOURCES + 1]);
+        assert_eq!(
+            fields_of(CreateSubscription { sources, ..valid() }),
+            ["sources"]
+        );
+    }
+
+    #[test]
+    fn carriers_must_be_codes() {
+        let long = "a".repeat(MAX_CARRIER_CHARS + 1);
+        let ok_long = "a".repeat(MAX_CARRIER_CHARS);
+        let carriers = Some(strings(&[
+            "usps",
+            "",
+            "UPS",
+            "dhl-express",
+            &long,
+            &ok_long,
+            "fedex_2",
+        ]));
+        let fields = fields_of(CreateSubscription {
+            carriers,
+            ..valid()
+        });
+        assert_eq!(
+            fields,
+            ["carriers[1]", "carriers[2]", "carriers[3]", "carriers[4]"]
+        );
+    }
+
+    #[test]
+    fn carriers_are_limited_in_number() {
+        let carriers = Some(vec!["usps".to_string(); MAX_CARRIERS + 1]);
+        assert_eq!(
+            fields_of(CreateSubscription {
+                carriers,
+                ..valid()
+            }),
+            ["carriers"]
+        );
+    }
+
+    #[test]
+    fn description_length_is_limited_in_characters() {
+        let at_limit = "é".repeat(MAX_DESCRIPTION_CHARS);
+        assert!(
+            fields_of(CreateSubscription {
+                description: Some(at_limit.clone()),
+                ..valid()
+            })
+            .is_empty()
+        );
+        let over = Some(format!("{at_limit}x"));
+        assert_eq!(
+            fields_of(CreateSubscription {
+                description: over,
+                ..valid()
+            }),
+            ["description"]
+        );
+    }
+
+    #[test]
+    fn headers_are_limited_in_number() {
+        let many: BTreeMap<String, String> = (0..=MAX_HEADERS)
+            .map(|i| (format!("X-H{i}"), "v".into()))
+            .collect();
+        assert_eq!(
+            fields_of(CreateSubscription {
+                headers: Some(many),
+                ..valid()
+            }),
+            ["headers"]
+        );
+        let messages = messages_of(CreateSubscription {
+            headers: Some(
+                (0..=MAX_HEADERS)
+                    .map(|i| (format!("X-H{i}"), "v".into()))
+                    .collect(),
+            ),
+            ..valid()
+        });
+        assert!(messages[0].contains("20"), "{messages:?}");
+    }
+
+    #[test]
+    fn header_names_must_be_tokens() {
+        let fields = fields_of(CreateSubscription {
+            headers: headers(&[
+                ("X Foo", "v"),
+                ("", "v"),
+                ("X-Ok", "v"),
+                ("X:Y", "v"),
+                ("Ünï", "v"),
+            ]),
+            ..valid()
+        });
+        assert_eq!(
+            fields,
+            ["headers.", "headers.X Foo", "headers.X:Y", "headers.Ünï"]
+        );
+    }
+
+    #[test]
+    fn header_names_are_limited_in_length() {
+        let long = format!("X-{}", "a".repeat(MAX_HEADER_NAME_CHARS - 1));
+        let ok = format!("X-{}", "a".repeat(MAX_HEADER_NAME_CHARS - 2));
+        let fields = fields_of(CreateSubscription {
+            headers: headers(&[(&long, "v"), (&ok, "v")]),
+            ..valid()
+        });
+        assert_eq!(fields, [format!("headers.{long}")]);
+    }
+
+    #[test]
+    fn reserved_header_names_are_forbidden() {
+        for name in [
+            "Host",
+            "content-length",
+            "Content-Type",
+            "Transfer-Encoding",
+            "Connection",
+            "Keep-Alive",
+            "Upgrade",
+            "TE",
+            "Trailer",
+            "User-Agent",
+            "Proxy-Authorization",
+            "webhook-signature",
+            "Webhook-Id",
+            "WEBHOOK-TIMESTAMP",
+        ] {
+            let fields = fields_of(CreateSubscription {
+                headers: headers(&[(name, "v")]),
+                ..valid()
+            });
+            assert_eq!(fields, [format!("headers.{name}")], "{name}");
+        }
+        for allowed in ["Authorization", "X-Webhook-Team", "Tea", "Hosts", "Webhook"] {
+            let fields = fields_of(CreateSubscription {
+                headers: headers(&[(allowed, "v")]),
+                ..valid()
+            });
+            assert!(fields.is_empty(), "{allowed}: {fields:?}");
+        }
+    }
+
+    #[test]
+    fn header_names_must_be_unique_ignoring_case() {
+        let fields = fields_of(CreateSubscription {
+            headers: headers(&[("X-Team", "a"), ("x-team", "b")]),
+            ..valid()
+        });
+        assert_eq!(fields, ["headers.x-team"]);
+    }
+
+    #[test]
+    fn header_values_are_visible_ascii() {
+        let fields = fields_of(CreateSubscription {
+            headers: headers(&[
+                ("X-A", "ok value ~!"),
+                ("X-B", "a\r\nX-Evil: 1"),
+                ("X-C", "tab\there"),
+                ("X-D", "café"),
+            ]),
+            ..valid()
+        });
+        assert_eq!(fields, ["headers.X-B", "headers.X-C", "headers.X-D"]);
+    }
+
+    #[test]
+    fn header_values_are_limited_in_length() {
+        let ok = "v".repeat(MAX_HEADER_VALUE_CHARS);
+        let long = "v".repeat(MAX_HEADER_VALUE_CHARS + 1);
+        let fields = fields_of(CreateSubscription {
+            headers: headers(&[("X-A", &ok), ("X-B", &long)]),
+            ..valid()
+        });
+        assert_eq!(fields, ["headers.X-B"]);
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let request = CreateSubscription {
+            url: "ftp://user@example.com/#x".into(),
+            events: strings(&["tracking.*", "nope.*", "tracking.*"]),
+            sources: Some(strings(&["ghost"])),
+            carriers: Some(strings(&["UPS"])),
+            description: Some("d".repeat(MAX_DESCRIPTION_CHARS + 1)),
+            headers: headers(&[("Host", "x"), ("X-A", "\n")]),
+            enabled: None,
+        };
+        let fields = fields_of(request);
+        assert_eq!(
+            fields,
+            [
+                "url",
+                "url",
+                "url",
+                "events[1]",
+                "events[2]",
+                "sources[0]",
+                "carriers[0]",
+                "description",
+                "headers.Host",
+                "headers.X-A",
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_are_named_in_messages() {
+        let messages = messages_of(CreateSubscription {
+            description: Some("d".repeat(501)),
+            ..valid()
+        });
+        assert_eq!(
+            messages,
+            ["must be at most 500 characters (MAX_DESCRIPTION_CHARS)"]
+        );
+    }
+
+    #[test]
+    fn empty_update_is_valid() {
+        assert_eq!(
+            validate_update(&UpdateSubscription::default(), SOURCES),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn update_checks_the_fields_it_sets() {
+        let update = UpdateSubscription {
+            url: Some("https://a@example.com".into()),
+            events: Some(vec![]),
+            sources: Some(strings(&["ghost"])),
+            carriers: Some(strings(&["-"])),
+            description: Some("d".repeat(MAX_DESCRIPTION_CHARS + 1)),
+            headers: headers(&[("Content-Length", "1")]),
+            enabled: Some(true),
+        };
+        let fields: Vec<String> = validate_update(&update, SOURCES)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "url",
+                "events",
+                "sources[0]",
+                "carriers[0]",
+                "description",
+                "headers.Content-Length"
+            ]
+        );
+        let fine = UpdateSubscription {
+            description: Some(String::new()),
+            enabled: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(validate_update(&fine, SOURCES), Ok(()));
+    }
+
+    #[test]
+    fn field_errors_serialise_as_field_and_message() {
+        let error = FieldError {
+            field: "events[0]".into(),
+            message: "bad".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            serde_json::json!({"field": "events[0]", "message": "bad"})
+        );
+    }
+
+    /// Arbitrary text, biased towards the characters the rules care about.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-zA-Z0-9.*_:/@#?% \r\n\t-]{0,40}",
+            "(https?|ftp)://[a-z0-9@:#./\\[\\]%-]{0,30}",
+        ]
+    }
+
+    fn list() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(text(), 0..60)
+    }
+
+    fn map() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map(text(), text(), 0..25)
+    }
+
+    proptest! {
+        #[test]
+        fn validation_never_panics(
+            url in text(),
+            events in list(),
+            sources in prop::option::of(list()),
+            carriers in prop::option::of(list()),
+            description in prop::option::of(text()),
+            headers in prop::option::of(map()),
+            enabled in prop::option::of(any::<bool>()),
+        ) {
+            let create = CreateSubscription {
+                url: url.clone(),
+                events: events.clone(),
+                sources: sources.clone(),
+                carriers: carriers.clone(),
+                description: description.clone(),
+                headers: headers.clone(),
+                enabled,
+            };
+            let _ = validate_create(&create, SOURCES);
+            let update = UpdateSubscription {
+                url: Some(url),
+                events: Some(events),
+                sources,
+                carriers,
+                description,
+                headers,
+                enabled,
+            };
+            let _ = validate_update(&update, SOURCES);
+        }
+    }
+}
