@@ -55,7 +55,7 @@ pub fn parse_json<T: DeserializeOwned>(request: &HttpRequest, body: &[u8]) -> Re
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
+        let field = if path == "." || path == "?" {
             "(body)".to_string()
         } else {
             path

@@ -13,6 +13,7 @@ mod ingest;
 pub mod openapi;
 mod ops;
 mod pagination;
+mod subscriptions;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -53,6 +54,13 @@ impl AppState {
 pub fn services(config: &mut ServiceConfig) {
     config
         .service(ingest::receive)
+        .service(subscriptions::create)
+        .service(subscriptions::list)
+        .service(subscriptions::get_one)
+        .service(subscriptions::update)
+        .service(subscriptions::remove)
+        .service(subscriptions::rotate_secret)
+        .service(subscriptions::send_test)
         .service(events::list)
         .service(events::get_one)
         .service(ops::healthz)

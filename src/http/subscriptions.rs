@@ -99,7 +99,10 @@ pub async fn list(
     params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, size) = params.resolve()?;
-    let (items, total) = service(&state).list(page, size).await.map_err(|e| api_error(&state, e))?;
+    let (items, total) = service(&state)
+        .list(page, size)
+        .await
+        .map_err(|e| api_error(&state, e))?;
     let now = Utc::now();
     Ok(HttpResponse::Ok().json(Paged {
         data: items.iter().map(|s| s.view(now)).collect(),
@@ -125,7 +128,10 @@ pub async fn get_one(
     _caller: ApiCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let subscription = service(&state).get(&id).await.map_err(|e| api_error(&state, e))?;
+    let subscription = service(&state)
+        .get(&id)
+        .await
+        .map_err(|e| api_error(&state, e))?;
     Ok(HttpResponse::Ok().json(subscription.view(Utc::now())))
 }
 
@@ -183,7 +189,10 @@ pub async fn remove(
     _caller: ApiCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    service(&state).delete(&id).await.map_err(|e| api_error(&state, e))?;
+    service(&state)
+        .delete(&id)
+        .await
+        .map_err(|e| api_error(&state, e))?;
     tracing::info!(subscription_id = %id, "subscription deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,5 +5,5 @@
 
 pub mod matching;
 pub mod model;
-pub mod validate;
 pub mod service;
+pub mod validate;

@@ -78,10 +78,18 @@ impl Subscriptions<'_> {
     }
 
     /// Page `page` (1-based) of `size`, in creation order, and the total count.
-    pub async fn list(&self, page: u64, size: u64) -> Result<(Vec<Subscription>, u64), ServiceError> {
+    pub async fn list(
+        &self,
+        page: u64,
+        size: u64,
+    ) -> Result<(Vec<Subscription>, u64), ServiceError> {
         let offset = (page - 1).saturating_mul(size);
         let found = self.queue.subscriptions_page(offset, size).await?;
-        let items = found.records.iter().map(|r| decode(r)).collect::<Result<_, _>>()?;
+        let items = found
+            .records
+            .iter()
+            .map(|r| decode(r))
+            .collect::<Result<_, _>>()?;
         Ok((items, found.total))
     }
 
@@ -92,7 +100,8 @@ impl Subscriptions<'_> {
         now: DateTime<Utc>,
     ) -> Result<Subscription, ServiceError> {
         validate::validate_update(&update, &self.sources()).map_err(ServiceError::Invalid)?;
-        self.modify(id, |sub| model::apply_update(sub, update.clone(), now)).await
+        self.modify(id, |sub| model::apply_update(sub, update.clone(), now))
+            .await
     }
 
     pub async fn rotate_secret(
@@ -103,7 +112,8 @@ impl Subscriptions<'_> {
         mut random: Random,
     ) -> Result<Subscription, ServiceError> {
         let secret = model::new_secret((random.secret)());
-        self.modify(id, |sub| model::rotate(sub, secret.clone(), now, grace)).await
+        self.modify(id, |sub| model::rotate(sub, secret.clone(), now, grace))
+            .await
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {
@@ -115,7 +125,12 @@ impl Subscriptions<'_> {
     }
 
     /// Appends a `ping` event meant for this subscription alone; returns it.
-    pub async fn send_test(&self, id: &str, now: DateTime<Utc>, mut random: Random) -> Result<Event, ServiceError> {
+    pub async fn send_test(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        mut random: Random,
+    ) -> Result<Event, ServiceError> {
         let subscription = self.get(id).await?;
         let provider = ProviderInfo {
             name: "shiprelay".into(),
@@ -124,7 +139,8 @@ impl Subscriptions<'_> {
             status: None,
             received_at: now,
         };
-        let raw = json!({"message": "test event from shiprelay", "subscriptionId": subscription.id});
+        let raw =
+            json!({"message": "test event from shiprelay", "subscriptionId": subscription.id});
         let mut event = Event::draft(
             "api",
             EventType::Ping,
@@ -138,7 +154,11 @@ impl Subscriptions<'_> {
     }
 
     /// Reads, changes and writes back with compare-and-set, retrying when another writer won.
-    async fn modify(&self, id: &str, mut change: impl FnMut(&mut Subscription)) -> Result<Subscription, ServiceError> {
+    async fn modify(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut Subscription),
+    ) -> Result<Subscription, ServiceError> {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self
                 .queue
@@ -148,7 +168,11 @@ impl Subscriptions<'_> {
             let mut subscription = decode(&current)?;
             change(&mut subscription);
             let updated = encode(&subscription)?;
-            if self.queue.subscription_replace(id, &current, &updated).await? {
+            if self
+                .queue
+                .subscription_replace(id, &current, &updated)
+                .await?
+            {
                 return Ok(subscription);
             }
         }
@@ -161,9 +185,11 @@ fn ulid_at(now: DateTime<Utc>, random: u128) -> ulid::Ulid {
 }
 
 fn encode(subscription: &Subscription) -> Result<String, ServiceError> {
-    serde_json::to_string(subscription).map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
+    serde_json::to_string(subscription)
+        .map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
 }
 
 fn decode(record: &str) -> Result<Subscription, ServiceError> {
-    serde_json::from_str(record).map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
+    serde_json::from_str(record)
+        .map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
 }

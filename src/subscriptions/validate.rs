@@ -7,9 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::matching::parse_pattern;
 use super::model::{CreateSubscription, UpdateSubscription};
 
@@ -41,13 +38,7 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
 /// Header name prefixes subscribers may not use: `webhook-*` carries our signature and ids.
 pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["proxy-", "webhook-"];
 
-/// One problem with one field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field: `url`, `events[2]`, `headers.X-Foo`.
-    pub field: String,
-    pub message: String,
-}
+pub use crate::error::FieldError;
 
 /// Checks a create request; every problem is reported.
 pub fn validate_create(

@@ -237,19 +237,25 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
     let redis = TestRedis::start();
     let toml = edit(test_config_toml(&redis.url()));
-    let config = Config::from_toml(&toml, Vec::new()).expect("valid test config");
+    let (address, handle) = start(&toml).await;
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        redis,
+        handle,
+        toml,
+    }
+}
+
+async fn start(toml: &str) -> (String, ServerHandle) {
+    let config = Config::from_toml(toml, Vec::new()).expect("valid test config");
     let application = Application::build(config)
         .await
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        redis,
-        handle,
-    }
+    (address, handle)
 }
 
 impl TestApp {
@@ -272,7 +278,12 @@ impl TestApp {
     }
 
     pub async fn create_subscription(&self, body: Value) -> Value {
-        let response = self.api(reqwest::Method::POST, "/v1/subscriptions").json(&body).send().await.unwrap();
+        let response = self
+            .api(reqwest::Method::POST, "/v1/subscriptions")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         response.json().await.unwrap()
     }

@@ -1,10 +1,10 @@
 //! End-to-end tests: the application as `main` builds it, a real redis-server per test, real HTTP.
 
 mod cli;
+mod events_api;
 mod helpers;
 mod ingest_accepts;
 mod ingest_rejects;
-mod events_api;
 mod ingest_resilience;
 mod openapi;
 mod ops;
