@@ -106,7 +106,7 @@ macro_rules! event_types {
     ($($variant:ident => $name:literal),* $(,)?) => {
         /// The event type vocabulary. `ProviderUnmapped` is a valid provider event we have no mapping for:
         /// it is still stored and delivered, with `raw`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum EventType {
             $(#[serde(rename = $name)] $variant,)*
         }
@@ -149,6 +149,19 @@ event_types! {
     Ping => "ping",
     ProviderUnmapped => "provider.unmapped",
 }
+
+// Written by hand: the derive does not see serde renames generated inside `event_types!`.
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(EventType::ALL.iter().map(|t| t.as_str())))
+            .description(Some("shiprelay's event type vocabulary"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventType {}
 
 impl std::fmt::Display for EventType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,6 +224,13 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert_eq!(EventType::parse("tracking.nope"), None);
+    }
+
+    #[test]
+    fn the_openapi_schema_lists_the_wire_names() {
+        let schema = serde_json::to_value(<EventType as utoipa::PartialSchema>::schema()).unwrap();
+        let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(schema["enum"], serde_json::json!(names));
     }
 
     #[test]

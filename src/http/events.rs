@@ -18,7 +18,7 @@ use crate::queue::EventQuery;
 pub struct EventsParams {
     /// Exact event type, e.g. `tracking.delivered`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<EventType>)]
     pub event_type: Option<String>,
     /// A configured source id.
     pub source: Option<String>,
@@ -29,8 +29,10 @@ pub struct EventsParams {
     /// Received at or before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// `nextCursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,20}-[0-9]{1,20}$")]
     pub cursor: Option<String>,
     /// Events per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u64>,
 }
 
@@ -118,9 +120,9 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
 
 fn is_stream_id(text: &str) -> bool {
     text.split_once('-').is_some_and(|(ms, seq)| {
-        [ms, seq].iter().all(|part| {
-            !part.is_empty() && part.len() <= 20 && part.bytes().all(|b| b.is_ascii_digit())
-        })
+        [ms, seq]
+            .iter()
+            .all(|part| part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u64>().is_ok())
     })
 }
 
@@ -163,5 +165,7 @@ mod tests {
         assert!(!is_stream_id("-0"));
         assert!(!is_stream_id("abc-1"));
         assert!(!is_stream_id("1-2-3"));
+        assert!(!is_stream_id("99999999999999999999-0"), "beyond u64");
+        assert!(!is_stream_id("+1-0"));
     }
 }

@@ -18,6 +18,22 @@ use crate::queue::{IdempotencyBegin, StoredResponse};
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
 
+/// The `Idempotency-Key` request header, as documented on every POST.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: the header is read in `run`
+pub struct IdempotencyKey {
+    /// Replays the first successful response to the same request for 24 h (1-255 visible ASCII
+    /// characters; scoped to the API key).
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    pub key: Option<String>,
+}
+
 /// A handler's successful answer: status, JSON body, and a `Location` when it created something.
 pub struct Created {
     pub status: StatusCode,

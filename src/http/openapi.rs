@@ -5,6 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::pagination::{CursorInfo, PageInfo};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -15,7 +16,7 @@ use crate::error::{FieldError, Problem};
                        Errors are application/problem+json; every response carries X-Correlation-ID; \
                        every POST under /v1 honours Idempotency-Key.",
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, CursorInfo, PageInfo)),
     modifiers(&Security),
     tags(
         (name = "ingest", description = "Provider webhooks"),

@@ -8,13 +8,15 @@ use crate::error::{ApiError, FieldError};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// Far past any real list; keeps page arithmetic comfortably inside every integer type.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    /// 1-based page number (default 1, at most 1000000).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Items per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -26,8 +28,11 @@ impl PageParams {
     pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
         let mut errors = Vec::new();
         let page = self.page.unwrap_or(1);
-        if page == 0 {
-            errors.push(FieldError::new("page", "must be 1 or more"));
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.push(FieldError::new(
+                "page",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
         }
         let size = page_size(self.page_size, &mut errors);
         if errors.is_empty() {

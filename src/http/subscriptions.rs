@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::AppState;
 use super::api_key::ApiCaller;
 use super::body::{parse_json, read_limited};
-use super::idempotent::{self, Created};
+use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{PageInfo, PageParams, Paged};
 use crate::error::{ApiError, Problem};
 use crate::event::Event;
@@ -42,7 +42,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 #[utoipa::path(
     tag = "subscriptions",
     request_body = CreateSubscription,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, body = SubscriptionWithSecret, headers(("Location" = String))),
@@ -201,10 +201,11 @@ pub async fn remove(
 /// (`api.secret_rotation_grace_secs`, 24 h by default): deliveries carry both signatures.
 #[utoipa::path(
     tag = "subscriptions",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionWithSecret),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -239,10 +240,11 @@ pub async fn rotate_secret(
 /// Send a `ping` event to this subscription alone.
 #[utoipa::path(
     tag = "subscriptions",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued for delivery", body = Event),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),

@@ -40,6 +40,13 @@ pub struct EventsPage {
 
 impl Queue {
     pub async fn events_page(&self, query: &EventQuery) -> Result<EventsPage, QueueError> {
+        if query.cursor.as_deref() == Some("0-0") {
+            // Nothing is older than the first possible id (and Redis refuses `(0-0` as a bound).
+            return Ok(EventsPage {
+                events: Vec::new(),
+                next_cursor: None,
+            });
+        }
         let start = query
             .since_ms
             .map_or_else(|| "-".to_string(), |ms| format!("{ms}-0"));

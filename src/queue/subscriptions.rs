@@ -73,25 +73,31 @@ impl Queue {
         Ok(deleted == 1)
     }
 
-    /// Records `offset..offset + count` in creation order, and how many there are in all.
+    /// Records `offset..offset + count` in creation order, and how many there are in all. Any
+    /// offset is accepted: one past the end (or past what Redis can index) is an empty page.
     pub async fn subscriptions_page(
         &self,
         offset: u64,
         count: u64,
     ) -> Result<SubscriptionsPage, QueueError> {
         let mut conn = self.conn();
-        let (total, ids): (u64, Vec<String>) = self
-            .bounded(
-                redis::pipe()
-                    .zcard(self.keys.subscriptions())
-                    .zrange(
-                        self.keys.subscriptions(),
-                        offset as isize,
-                        (offset + count) as isize - 1,
-                    )
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let index = self.keys.subscriptions();
+        let (total, ids): (u64, Vec<String>) = match zrange_bounds(offset, count) {
+            Some((start, stop)) => {
+                self.bounded(
+                    redis::pipe()
+                        .zcard(&index)
+                        .zrange(&index, start, stop)
+                        .query_async(&mut conn),
+                )
+                .await?
+            }
+            None => (
+                self.bounded(redis::cmd("ZCARD").arg(&index).query_async(&mut conn))
+                    .await?,
+                Vec::new(),
+            ),
+        };
         let records = self.records(&ids).await?;
         Ok(SubscriptionsPage { records, total })
     }
@@ -123,5 +129,29 @@ impl Queue {
         let records: Vec<Option<String>> = self.bounded(pipe.query_async(&mut conn)).await?;
         // A record deleted between the two reads is simply not listed.
         Ok(records.into_iter().flatten().collect())
+    }
+}
+
+/// ZRANGE start and stop (inclusive) for a page, or `None` when the page is empty by construction.
+fn zrange_bounds(offset: u64, count: u64) -> Option<(isize, isize)> {
+    let start = isize::try_from(offset).ok()?;
+    let last = offset.checked_add(count.checked_sub(1)?)?;
+    Some((start, isize::try_from(last).unwrap_or(isize::MAX)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zrange_bounds;
+
+    #[test]
+    fn page_bounds_never_overflow() {
+        assert_eq!(zrange_bounds(0, 20), Some((0, 19)));
+        assert_eq!(zrange_bounds(40, 20), Some((40, 59)));
+        assert_eq!(zrange_bounds(0, 0), None);
+        assert_eq!(zrange_bounds(u64::MAX, 100), None);
+        assert_eq!(
+            zrange_bounds(isize::MAX as u64, 100),
+            Some((isize::MAX, isize::MAX))
+        );
     }
 }

@@ -101,11 +101,23 @@ impl std::fmt::Debug for SubscriptionWithSecret {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateSubscription {
+    /// Where events are POSTed: http or https, no credentials.
+    #[schema(
+        max_length = 2048,
+        pattern = "^https?://",
+        example = "https://hooks.example.com/shiprelay"
+    )]
     pub url: String,
+    /// Event type patterns: an exact type, `prefix.*`, or `*`.
+    #[schema(min_items = 1, max_items = 50, example = json!(["tracking.*", "order.shipped"]))]
     pub events: Vec<String>,
+    #[schema(max_items = 50)]
     pub sources: Option<Vec<String>>,
+    #[schema(max_items = 50)]
     pub carriers: Option<Vec<String>>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
+    /// Extra headers sent with every delivery (at most 20; not Host, Content-*, User-Agent, webhook-*).
     pub headers: Option<BTreeMap<String, String>>,
     pub enabled: Option<bool>,
 }
@@ -114,15 +126,21 @@ pub struct CreateSubscription {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateSubscription {
+    #[schema(max_length = 2048, pattern = "^https?://")]
     pub url: Option<String>,
+    #[schema(min_items = 1, max_items = 50)]
     pub events: Option<Vec<String>>,
     /// An empty list means any source.
+    #[schema(max_items = 50)]
     pub sources: Option<Vec<String>>,
     /// An empty list means any carrier.
+    #[schema(max_items = 50)]
     pub carriers: Option<Vec<String>>,
     /// `""` clears the description.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Replaces all extra headers; `{}` removes them.
+    /// Extra headers sent with every delivery (at most 20; not Host, Content-*, User-Agent, webhook-*).
     pub headers: Option<BTreeMap<String, String>>,
     pub enabled: Option<bool>,
 }
