@@ -56,11 +56,13 @@ pub enum ApiError {
 }
 
 fn describe(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    match errors {
+        [only] => format!("{}: {}", only.field, only.message),
+        many => {
+            let fields: Vec<&str> = many.iter().map(|e| e.field.as_str()).collect();
+            format!("{} fields are invalid ({}); see `errors`", many.len(), fields.join(", "))
+        }
+    }
 }
 
 /// An RFC 9457 problem document, as every error response carries.
