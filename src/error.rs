@@ -60,7 +60,11 @@ fn describe(errors: &[FieldError]) -> String {
         [only] => format!("{}: {}", only.field, only.message),
         many => {
             let fields: Vec<&str> = many.iter().map(|e| e.field.as_str()).collect();
-            format!("{} fields are invalid ({}); see `errors`", many.len(), fields.join(", "))
+            format!(
+                "{} fields are invalid ({}); see `errors`",
+                many.len(),
+                fields.join(", ")
+            )
         }
     }
 }
