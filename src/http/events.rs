@@ -87,9 +87,8 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
             format!("`{s}` is not a configured source"),
         ));
     }
-    if let Some(c) = &params.cursor
-        && !is_stream_id(c)
-    {
+    let cursor = params.cursor.as_deref().map(canonical_stream_id);
+    if let Some(None) = cursor {
         errors.push(FieldError::new(
             "cursor",
             "not a cursor returned by this API",
@@ -113,17 +112,21 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
         subject: params.subject,
         since_ms,
         until_ms,
-        cursor: params.cursor,
+        cursor: cursor.flatten(),
         page_size: size as usize,
     })
 }
 
-fn is_stream_id(text: &str) -> bool {
-    text.split_once('-').is_some_and(|(ms, seq)| {
-        [ms, seq]
-            .iter()
-            .all(|part| part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u64>().is_ok())
-    })
+/// A stream id `<ms>-<seq>` written canonically (`00-0` is `0-0`), or `None` when it is not one.
+fn canonical_stream_id(text: &str) -> Option<String> {
+    let (ms, seq) = text.split_once('-')?;
+    let number = |part: &str| {
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse::<u64>().ok())
+            .flatten()
+    };
+    Some(format!("{}-{}", number(ms)?, number(seq)?))
 }
 
 /// One event by its id, while it is retained (`redis.events_retention_secs`).
@@ -156,7 +159,11 @@ pub async fn get_one(
 
 #[cfg(test)]
 mod tests {
-    use super::is_stream_id;
+    use super::canonical_stream_id;
+
+    fn is_stream_id(text: &str) -> bool {
+        canonical_stream_id(text).is_some()
+    }
 
     #[test]
     fn cursors_are_stream_ids() {
@@ -167,5 +174,7 @@ mod tests {
         assert!(!is_stream_id("1-2-3"));
         assert!(!is_stream_id("99999999999999999999-0"), "beyond u64");
         assert!(!is_stream_id("+1-0"));
+        assert_eq!(canonical_stream_id("00-0").as_deref(), Some("0-0"));
+        assert_eq!(canonical_stream_id("0017-02").as_deref(), Some("17-2"));
     }
 }
