@@ -19,3 +19,4 @@ pub mod secret;
 pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;
+pub mod delivery;
