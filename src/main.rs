@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use shiprelay::config::{Config, ConfigError};
+use shiprelay::config::{Config, ConfigError, Role};
 use shiprelay::startup::{Application, stop_on_signals};
 
 #[derive(Parser)]
@@ -21,6 +21,10 @@ enum Command {
         /// TOML config file; SHIPRELAY_* environment variables override it.
         #[arg(long, short, env = "SHIPRELAY_CONFIG")]
         config: Option<PathBuf>,
+        /// What this process does (overrides `server.role`): all, ingest (HTTP ingest and API) or
+        /// worker (delivery; HTTP serves only health, readiness and metrics).
+        #[arg(long, value_enum)]
+        role: Option<Role>,
     },
     /// Validate a config file (with the environment applied) and name every problem.
     CheckConfig {
@@ -32,7 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::CheckConfig { config } => check_config(&config),
-        Command::Serve { config } => match serve(config) {
+        Command::Serve { config, role } => match serve(config, role) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("shiprelay: {error:#}");
@@ -72,12 +76,15 @@ fn check_config(path: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = Config::load(config.as_deref())?;
+fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {
+    let mut config = Config::load(config.as_deref())?;
+    if let Some(role) = role {
+        config.settings.server.role = role;
+    }
     shiprelay::telemetry::init(&config.settings.log);
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config).await?;
-        tracing::info!(port = application.port(), "shiprelay listening");
+        tracing::info!(port = application.port(), role = ?application.role(), "shiprelay listening");
         tokio::spawn(stop_on_signals(application.handle()));
         application.run_until_stopped().await?;
         tracing::info!("stopped");

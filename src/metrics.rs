@@ -5,7 +5,7 @@
 //! `unknown`), types come from our vocabulary, outcomes from fixed lists.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 /// `source` label for requests to a path no source is configured at.
@@ -20,6 +20,12 @@ pub struct Metrics {
     pub ingest_duration: HistogramVec,
     /// `shiprelay_events_total{source,type}`: events accepted into the stream.
     pub events: IntCounterVec,
+    /// `shiprelay_delivery_attempts_total{outcome}`.
+    pub delivery_attempts: IntCounterVec,
+    /// `shiprelay_delivery_duration_seconds`: one HTTP attempt.
+    pub delivery_duration: Histogram,
+    /// `shiprelay_delivery_lag_seconds`: event received to delivered.
+    pub delivery_lag: Histogram,
 }
 
 /// How an ingest request ended, as counted.
@@ -80,10 +86,37 @@ impl Metrics {
             &["source", "type"],
         )
         .expect("valid metric");
+        let delivery_attempts = IntCounterVec::new(
+            Opts::new(
+                "shiprelay_delivery_attempts_total",
+                "Delivery attempts by what came of them: delivered, retry, dead, disabled, refused.",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let delivery_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "shiprelay_delivery_duration_seconds",
+                "Duration of one HTTP delivery attempt.",
+            )
+            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0]),
+        )
+        .expect("valid metric");
+        let delivery_lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "shiprelay_delivery_lag_seconds",
+                "Time from receiving an event to delivering it to a subscriber.",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0]),
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(ingest_duration.clone()),
             Box::new(events.clone()),
+            Box::new(delivery_attempts.clone()),
+            Box::new(delivery_duration.clone()),
+            Box::new(delivery_lag.clone()),
         ] {
             registry
                 .register(collector)
@@ -94,6 +127,9 @@ impl Metrics {
             ingest_requests,
             ingest_duration,
             events,
+            delivery_attempts,
+            delivery_duration,
+            delivery_lag,
         }
     }
 
@@ -101,6 +137,10 @@ impl Metrics {
         self.ingest_requests
             .with_label_values(&[source, outcome.label()])
             .inc();
+    }
+
+    pub fn count_delivery(&self, outcome: &str) {
+        self.delivery_attempts.with_label_values(&[outcome]).inc();
     }
 
     /// The Prometheus text exposition of every metric.

@@ -11,7 +11,8 @@ use anyhow::Context;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::config::Config;
+use crate::config::{Config, Role};
+use crate::delivery::runtime::DeliveryRuntime;
 use crate::http::{self, AppState};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
@@ -20,6 +21,9 @@ use crate::queue::Queue;
 pub struct Application {
     port: u16,
     server: Server,
+    role: Role,
+    delivery: Option<DeliveryRuntime>,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -31,7 +35,9 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let queue = Queue::connect(&settings.redis).context("invalid Redis settings")?;
-        let document = openapi_document();
+        let role = settings.server.role;
+        let document = openapi_document(role);
+        let metrics = Metrics::new();
         let state = web::Data::new(AppState {
             ingestor: Ingestor::new(
                 config.sources.clone(),
@@ -39,7 +45,7 @@ impl Application {
                 settings.ingest.dedupe_ttl_secs,
             ),
             queue,
-            metrics: Metrics::new(),
+            metrics: metrics.clone(),
             max_body_bytes: settings.server.max_body_bytes,
             retry_after_secs: settings.redis.retry_after_secs,
             api_keys: settings.api.keys.clone(),
@@ -49,13 +55,15 @@ impl Application {
                 i64::try_from(settings.api.secret_rotation_grace_secs).unwrap_or(i64::MAX / 1000),
             ),
             source_ids: config.sources.iter().map(|s| s.id.clone()).collect(),
+            allow_private_targets: settings.delivery.allow_private_targets,
             routes: http::openapi::RouteTable::from_document(&document),
             openapi_json: document.to_string(),
         });
+        let queue = state.queue.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
-                .configure(http::services)
+                .configure(|config| http::services(config, role))
                 .into_app()
                 .configure(http::extractor_config)
                 .wrap(from_fn(http::correlation::middleware))
@@ -68,9 +76,21 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        let delivery = if role.delivers() {
+            if let Err(error) = queue.ensure_groups().await {
+                // Not fatal: the loops create the groups once Redis answers.
+                tracing::warn!(%error, "could not create consumer groups yet");
+            }
+            Some(DeliveryRuntime::start(queue, &settings.delivery, &settings.redis, metrics)?)
+        } else {
+            None
+        };
         Ok(Application {
             port,
             server: server.run(),
+            role,
+            delivery,
+            shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         })
     }
 
@@ -83,17 +103,27 @@ impl Application {
         self.server.handle()
     }
 
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Serves until the server is stopped, then stops delivery: no new work is taken, and
+    /// in-flight deliveries get up to the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(delivery) = self.delivery {
+            delivery.stop(self.shutdown_timeout).await;
+        }
+        served
     }
 }
 
-/// The OpenAPI document of every route `http::services` registers.
-pub fn openapi_document() -> serde_json::Value {
+/// The OpenAPI document of every route `http::services` registers for `role`.
+pub fn openapi_document(role: Role) -> serde_json::Value {
     let (_, document) = App::new()
         .into_utoipa_app()
         .openapi(http::openapi::ApiDoc::openapi())
-        .configure(http::services)
+        .configure(|config| http::services(config, role))
         .split_for_parts();
     serde_json::to_value(&document).expect("the OpenAPI document serialises")
 }

@@ -24,6 +24,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub ingest: IngestSettings,
     pub api: ApiSettings,
+    pub delivery: DeliverySettings,
     pub log: LogSettings,
     pub sources: Vec<SourceSettings>,
 }
@@ -40,6 +41,29 @@ pub struct ServerSettings {
     /// HTTP worker threads; 0 means one per core.
     #[serde(deserialize_with = "lenient::number")]
     pub workers: usize,
+    /// What this process does: everything, only HTTP (ingest and API), or only delivery.
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Ingest, API and delivery.
+    All,
+    /// Provider ingest and the REST API; no delivery workers.
+    Ingest,
+    /// Delivery workers; HTTP serves only health, readiness and metrics.
+    Worker,
+}
+
+impl Role {
+    pub fn delivers(self) -> bool {
+        matches!(self, Role::All | Role::Worker)
+    }
+
+    pub fn serves_api(self) -> bool {
+        matches!(self, Role::All | Role::Ingest)
+    }
 }
 
 impl Default for ServerSettings {
@@ -49,6 +73,7 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
             workers: 0,
+            role: Role::All,
         }
     }
 }
@@ -127,6 +152,69 @@ impl Default for ApiSettings {
             max_body_bytes: 64 * 1024,
             secret_rotation_grace_secs: 24 * 3600,
             idempotency_ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DeliverySettings {
+    /// HTTP deliveries in flight at once, per process.
+    #[serde(deserialize_with = "lenient::number")]
+    pub concurrency: usize,
+    /// Deliveries in flight to one subscription at once, per process.
+    #[serde(deserialize_with = "lenient::number")]
+    pub per_subscription_in_flight: usize,
+    /// Time allowed for one delivery attempt (connect, send, answer).
+    #[serde(deserialize_with = "lenient::number")]
+    pub timeout_secs: u64,
+    /// A job (or event) a process took but did not finish is taken over after this long.
+    #[serde(deserialize_with = "lenient::number")]
+    pub visibility_timeout_secs: u64,
+    /// Exponential backoff: first ceiling, doubling up to `retry_cap_secs`, with full jitter.
+    #[serde(deserialize_with = "lenient::number")]
+    pub retry_base_ms: u64,
+    #[serde(deserialize_with = "lenient::number")]
+    pub retry_cap_secs: u64,
+    /// Attempts per job before it is dead-lettered.
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_attempts: u32,
+    /// A job is dead-lettered rather than retried later than this after its first attempt.
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_age_secs: u64,
+    /// Longest `Retry-After` honoured from a 429/503.
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_retry_after_secs: u64,
+    /// A subscription failing without a single success for this long is disabled.
+    #[serde(deserialize_with = "lenient::number")]
+    pub disable_after_failing_secs: u64,
+    /// Deliver to loopback, private, link-local and metadata addresses (local setups and tests).
+    #[serde(deserialize_with = "lenient::number")]
+    pub allow_private_targets: bool,
+    /// Entries kept in each subscription's delivery log.
+    #[serde(deserialize_with = "lenient::number")]
+    pub attempts_log_len: usize,
+    /// Bytes of each response body kept in the delivery log.
+    #[serde(deserialize_with = "lenient::number")]
+    pub response_excerpt_bytes: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            concurrency: 64,
+            per_subscription_in_flight: 8,
+            timeout_secs: 15,
+            visibility_timeout_secs: 60,
+            retry_base_ms: 5000,
+            retry_cap_secs: 3600,
+            max_attempts: 30,
+            max_age_secs: 24 * 3600,
+            max_retry_after_secs: 3600,
+            disable_after_failing_secs: 5 * 24 * 3600,
+            allow_private_targets: false,
+            attempts_log_len: 1000,
+            response_excerpt_bytes: 1024,
         }
     }
 }
@@ -334,6 +422,33 @@ fn validate(s: &Settings) -> Vec<Problem> {
         s.api.idempotency_ttl_secs > 0,
         "api.idempotency_ttl_secs",
         "must be positive".into(),
+    );
+    let d = &s.delivery;
+    check(
+        d.concurrency >= 1 && d.per_subscription_in_flight >= 1,
+        "delivery",
+        "concurrency and per_subscription_in_flight must be at least 1".into(),
+    );
+    check(d.timeout_secs >= 1, "delivery.timeout_secs", "must be at least 1".into());
+    check(
+        d.visibility_timeout_secs >= d.timeout_secs + 5,
+        "delivery.visibility_timeout_secs",
+        format!(
+            "must exceed delivery.timeout_secs ({}) by at least 5 s, or jobs still being delivered would be taken over",
+            d.timeout_secs
+        ),
+    );
+    check(
+        d.retry_base_ms >= 1 && d.retry_cap_secs * 1000 >= d.retry_base_ms,
+        "delivery.retry_base_ms",
+        "must be at least 1 and not above retry_cap_secs".into(),
+    );
+    check(d.max_attempts >= 1, "delivery.max_attempts", "must be at least 1".into());
+    check(d.max_age_secs >= 1, "delivery.max_age_secs", "must be at least 1".into());
+    check(
+        d.attempts_log_len >= 1,
+        "delivery.attempts_log_len",
+        "must be at least 1".into(),
     );
     check(
         s.ingest.dedupe_ttl_secs > 0,

@@ -7,6 +7,12 @@
 
 pub mod attempt;
 pub mod backoff;
+pub mod cache;
+pub mod job;
+pub mod route;
+pub mod runtime;
+pub mod schedule;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
+pub mod worker;

@@ -6,6 +6,7 @@
 
 mod api_key;
 mod body;
+mod deliveries;
 pub mod correlation;
 mod events;
 mod idempotent;
@@ -18,6 +19,7 @@ mod subscriptions;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::config::Role;
 use crate::error::{ApiError, FieldError};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub idempotency_ttl_secs: u64,
     pub secret_rotation_grace: chrono::Duration,
     pub source_ids: Vec<String>,
+    pub allow_private_targets: bool,
     pub openapi_json: String,
     pub routes: openapi::RouteTable,
 }
@@ -50,8 +53,16 @@ impl AppState {
     }
 }
 
-/// Every documented route.
-pub fn services(config: &mut ServiceConfig) {
+/// Every documented route this role serves.
+pub fn services(config: &mut ServiceConfig, role: Role) {
+    config
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(ops::openapi);
+    if !role.serves_api() {
+        return;
+    }
     config
         .service(ingest::receive)
         .service(subscriptions::create)
@@ -63,10 +74,11 @@ pub fn services(config: &mut ServiceConfig) {
         .service(subscriptions::send_test)
         .service(events::list)
         .service(events::get_one)
-        .service(ops::healthz)
-        .service(ops::readyz)
-        .service(ops::metrics)
-        .service(ops::openapi);
+        .service(deliveries::attempts)
+        .service(deliveries::dead_letters)
+        .service(deliveries::redrive)
+        .service(deliveries::replay_event)
+        .service(deliveries::replay_subscription);
 }
 
 /// Extractor settings that make query and path errors problem+json like every other error.

@@ -22,6 +22,7 @@ use crate::error::{FieldError, Problem};
         (name = "ingest", description = "Provider webhooks"),
         (name = "subscriptions", description = "Who receives which events, where"),
         (name = "events", description = "Normalised events as stored"),
+        (name = "deliveries", description = "Delivery logs, dead letters, redrive and replay"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

@@ -21,6 +21,7 @@ fn service(state: &AppState) -> Subscriptions<'_> {
     Subscriptions {
         queue: &state.queue,
         known_sources: &state.source_ids,
+        allow_private_targets: state.allow_private_targets,
     }
 }
 

@@ -43,6 +43,31 @@ impl Keys {
         self.key(&format!("subscription:{id}"))
     }
 
+    /// Delivery jobs, one per (event, subscription); consumer group `deliver`.
+    pub fn deliveries(&self) -> String {
+        self.key("deliveries")
+    }
+
+    /// Jobs waiting for their next attempt, scored by due time (ms).
+    pub fn retry(&self) -> String {
+        self.key("retry")
+    }
+
+    /// Jobs that exhausted their attempts (or whose subscription is disabled), with the reason.
+    pub fn dead(&self) -> String {
+        self.key("dead")
+    }
+
+    /// A subscription's delivery log (capped stream).
+    pub fn attempts(&self, subscription_id: &str) -> String {
+        self.key(&format!("attempts:{subscription_id}"))
+    }
+
+    /// Incremented on every subscription change, so routers know when to reload.
+    pub fn subscriptions_version(&self) -> String {
+        self.key("subscriptions:version")
+    }
+
     /// Sorted set of subscription ids, scored by creation time (ms): the list order.
     pub fn subscriptions(&self) -> String {
         self.key("subscriptions")

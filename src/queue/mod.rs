@@ -5,6 +5,7 @@
 //! connection is a `ConnectionManager`, created lazily and reconnecting by itself: shiprelay starts
 //! while Redis is down and recovers when it comes back, without a restart.
 
+mod delivery;
 mod events;
 mod idempotency;
 mod keys;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle};
 pub use events::{EventQuery, EventsPage};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
@@ -68,6 +70,10 @@ struct Scripts {
     enqueue: redis::Script,
     append_targeted: redis::Script,
     subscription_replace: redis::Script,
+    fan_out: redis::Script,
+    settle: redis::Script,
+    pump: redis::Script,
+    redrive: redis::Script,
 }
 
 impl Queue {
@@ -90,6 +96,10 @@ impl Queue {
                 enqueue: redis::Script::new(include_str!("enqueue.lua")),
                 append_targeted: redis::Script::new(include_str!("append_targeted.lua")),
                 subscription_replace: redis::Script::new(include_str!("subscription_replace.lua")),
+                fan_out: redis::Script::new(include_str!("fan_out.lua")),
+                settle: redis::Script::new(include_str!("settle.lua")),
+                pump: redis::Script::new(include_str!("pump.lua")),
+                redrive: redis::Script::new(include_str!("redrive.lua")),
             }),
         })
     }

@@ -1,8 +1,10 @@
 #!lua
 -- Compare-and-set of a subscription record: concurrent updates never overwrite each other.
--- KEYS[1]: the subscription hash   ARGV[1]: the record as read   ARGV[2]: the new record
+-- KEYS[1]: the subscription hash   KEYS[2]: the subscriptions version counter
+-- ARGV[1]: the record as read   ARGV[2]: the new record
 if redis.call('HGET', KEYS[1], 'record') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'record', ARGV[2])
+  redis.call('INCR', KEYS[2])
   return 1
 end
 return 0

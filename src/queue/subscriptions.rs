@@ -25,6 +25,8 @@ impl Queue {
                 .ignore()
                 .zadd(self.keys.subscriptions(), id, created_ms)
                 .ignore()
+                .incr(self.keys.subscriptions_version(), 1)
+                .ignore()
                 .query_async::<()>(&mut conn),
         )
         .await
@@ -61,12 +63,13 @@ impl Queue {
     /// Deletes the subscription; false when it did not exist.
     pub async fn subscription_delete(&self, id: &str) -> Result<bool, QueueError> {
         let mut conn = self.conn();
-        let (deleted, _): (i64, i64) = self
+        let (deleted, _, _): (i64, i64, i64) = self
             .bounded(
                 redis::pipe()
                     .atomic()
                     .del(self.keys.subscription(id))
                     .zrem(self.keys.subscriptions(), id)
+                    .incr(self.keys.subscriptions_version(), 1)
                     .query_async(&mut conn),
             )
             .await?;
@@ -100,6 +103,15 @@ impl Queue {
         };
         let records = self.records(&ids).await?;
         Ok(SubscriptionsPage { records, total })
+    }
+
+    /// The subscriptions version: it changes whenever any subscription does.
+    pub async fn subscriptions_version(&self) -> Result<u64, QueueError> {
+        let mut conn = self.conn();
+        let version: Option<u64> = self
+            .bounded(redis::cmd("GET").arg(self.keys.subscriptions_version()).query_async(&mut conn))
+            .await?;
+        Ok(version.unwrap_or(0))
     }
 
     /// Every subscription record, in creation order.

@@ -44,6 +44,8 @@ impl Random {
 pub struct Subscriptions<'a> {
     pub queue: &'a Queue,
     pub known_sources: &'a [String],
+    /// Whether URLs may point at loopback, private, link-local or metadata addresses.
+    pub allow_private_targets: bool,
 }
 
 impl Subscriptions<'_> {
@@ -58,6 +60,7 @@ impl Subscriptions<'_> {
         mut random: Random,
     ) -> Result<Subscription, ServiceError> {
         validate::validate_create(&request, &self.sources()).map_err(ServiceError::Invalid)?;
+        self.check_target(&request.url).await?;
         let id = format!("sub_{}", ulid_at(now, (random.u128)()));
         let secret = model::new_secret((random.secret)());
         let subscription = model::create(request, id, secret, now);
@@ -66,6 +69,13 @@ impl Subscriptions<'_> {
             .subscription_create(&subscription.id, now.timestamp_millis(), &record)
             .await?;
         Ok(subscription)
+    }
+
+    /// The SSRF guard at subscribe time (delivery checks again, pinned to the checked address).
+    async fn check_target(&self, url: &str) -> Result<(), ServiceError> {
+        crate::delivery::ssrf::check_url(url, self.allow_private_targets)
+            .await
+            .map_err(|reason| ServiceError::Invalid(vec![FieldError::new("url", reason)]))
     }
 
     pub async fn get(&self, id: &str) -> Result<Subscription, ServiceError> {
@@ -100,6 +110,9 @@ impl Subscriptions<'_> {
         now: DateTime<Utc>,
     ) -> Result<Subscription, ServiceError> {
         validate::validate_update(&update, &self.sources()).map_err(ServiceError::Invalid)?;
+        if let Some(url) = &update.url {
+            self.check_target(url).await?;
+        }
         self.modify(id, |sub| model::apply_update(sub, update.clone(), now))
             .await
     }
@@ -114,6 +127,17 @@ impl Subscriptions<'_> {
         let secret = model::new_secret((random.secret)());
         self.modify(id, |sub| model::rotate(sub, secret.clone(), now, grace))
             .await
+    }
+
+    /// Disables a subscription (410 Gone, or failing for too long), saying why.
+    pub async fn disable(&self, id: &str, reason: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.modify(id, |sub| {
+            sub.enabled = false;
+            sub.disabled_reason = Some(reason.to_string());
+            sub.updated_at = now;
+        })
+        .await
+        .map(drop)
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {

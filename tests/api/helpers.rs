@@ -154,6 +154,15 @@ retry_after_secs = 7
 [api]
 keys = ["{API_KEY}", "{API_KEY_2}"]
 max_body_bytes = 16384
+[delivery]
+allow_private_targets = true
+timeout_secs = 1
+visibility_timeout_secs = 6
+retry_base_ms = 100
+retry_cap_secs = 1
+max_attempts = 4
+concurrency = 16
+per_subscription_in_flight = 4
 [log]
 level = "warn"
 
@@ -261,7 +270,12 @@ async fn start(toml: &str) -> (String, ServerHandle) {
 impl TestApp {
     /// Starts another application on the same Redis, as a second process or a restart would.
     pub async fn spawn_second(&self) -> SecondApp {
-        let (address, handle) = start(&self.toml).await;
+        self.spawn_second_with(|toml| toml).await
+    }
+
+    /// Another application on the same Redis with an edited config.
+    pub async fn spawn_second_with(&self, edit: impl FnOnce(String) -> String) -> SecondApp {
+        let (address, handle) = start(&edit(self.toml.clone())).await;
         SecondApp { address, handle }
     }
 

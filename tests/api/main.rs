@@ -1,6 +1,8 @@
 //! End-to-end tests: the application as `main` builds it, a real redis-server per test, real HTTP.
 
 mod cli;
+mod crash;
+mod delivery;
 mod events_api;
 mod helpers;
 mod ingest_accepts;
@@ -8,4 +10,5 @@ mod ingest_rejects;
 mod ingest_resilience;
 mod openapi;
 mod ops;
+mod sink;
 mod subscriptions_api;

@@ -1,0 +1,88 @@
+//! Fan-out: each stored event becomes one delivery job per matching subscription, so a slow or
+//! failing subscriber never delays another. `plan` is pure; `run` is the loop around it.
+
+use std::time::Duration;
+
+use super::cache::{SubscriptionCache, Subscriptions};
+use super::job::Job;
+use super::runtime::Shutdown;
+use crate::event::Event;
+use crate::queue::{Entry, Queue, ROUTE_GROUP};
+use crate::subscriptions::matching::{EventFacts, matches};
+
+/// The jobs for one stored event: for its target subscription alone when it has one (a test
+/// ping), else for every enabled subscription whose filters match.
+pub fn plan(event_json: &str, target: Option<&str>, subscriptions: &Subscriptions) -> Result<Vec<Job>, String> {
+    let event: Event = serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
+    let jobs = match target {
+        Some(id) => subscriptions
+            .get(id)
+            .map(|s| Job::first(&event, event_json, &s.id))
+            .into_iter()
+            .collect(),
+        None => {
+            let facts = EventFacts::of(&event);
+            subscriptions
+                .all
+                .iter()
+                .filter(|s| matches(s, &facts))
+                .map(|s| Job::first(&event, event_json, &s.id))
+                .collect()
+        }
+    };
+    Ok(jobs)
+}
+
+pub struct Router {
+    pub queue: Queue,
+    pub cache: SubscriptionCache,
+    pub consumer: String,
+    pub visibility_timeout: Duration,
+}
+
+const BATCH: usize = 100;
+const BLOCK_MS: u64 = 1000;
+
+impl Router {
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let events = self.queue.keys().events();
+        let mut last_claim = tokio::time::Instant::now();
+        while !shutdown.is_stopping() {
+            let claim_due = last_claim.elapsed() >= self.visibility_timeout / 2;
+            let read = if claim_due {
+                last_claim = tokio::time::Instant::now();
+                let min_idle = self.visibility_timeout.as_millis() as u64;
+                self.queue.claim_stale(&events, ROUTE_GROUP, &self.consumer, min_idle, BATCH).await
+            } else {
+                self.queue.read_group(&events, ROUTE_GROUP, &self.consumer, BATCH, BLOCK_MS).await
+            };
+            let result = match read {
+                Ok(entries) => self.route(&entries).await,
+                Err(e) => Err(e),
+            };
+            if let Err(error) = result {
+                tracing::error!(%error, "routing failed; retrying shortly");
+                shutdown.sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+
+    async fn route(&self, entries: &[Entry]) -> Result<(), crate::queue::QueueError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let subscriptions = self.cache.current().await?;
+        for entry in entries {
+            let jobs = match entry.fields.get("event") {
+                Some(json) => plan(json, entry.fields.get("target").map(String::as_str), &subscriptions)
+                    .unwrap_or_else(|reason| {
+                        tracing::error!(entry = %entry.id, %reason, "event cannot be routed; acknowledged without jobs");
+                        Vec::new()
+                    }),
+                None => Vec::new(),
+            };
+            self.queue.fan_out(&entry.id, &jobs).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! Starts and stops the delivery tasks of one process: the router, the worker pool and the
+//! scheduler (retry pump and events trimming). On shutdown they stop taking work, in-flight
+//! deliveries get until the deadline, and whatever is left unfinished stays pending in Redis for
+//! another process (or this one, restarted) to reclaim.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::backoff::RetryPolicy;
+use super::cache::SubscriptionCache;
+use super::route::Router;
+use super::schedule::Scheduler;
+use super::sender::{Sender, SenderConfig};
+use super::worker::{Worker, WorkerSettings};
+use crate::config::{DeliverySettings, RedisSettings};
+use crate::metrics::Metrics;
+use crate::queue::Queue;
+
+/// A handle the tasks watch to know when to stop.
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    pub fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Sleeps, waking early when shutdown starts.
+    pub async fn sleep(&mut self, duration: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => {}
+            _ = self.0.changed() => {}
+        }
+    }
+}
+
+pub struct DeliveryRuntime {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl DeliveryRuntime {
+    pub fn start(
+        queue: Queue,
+        delivery: &DeliverySettings,
+        redis: &RedisSettings,
+        metrics: Metrics,
+    ) -> anyhow::Result<DeliveryRuntime> {
+        let (stop, watch) = watch::channel(false);
+        let shutdown = Shutdown(watch);
+        let consumer = consumer_name();
+        let cache = SubscriptionCache::new(queue.clone());
+        let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
+        let sender = Sender::new(SenderConfig {
+            timeout: Duration::from_secs(delivery.timeout_secs),
+            allow_private_targets: delivery.allow_private_targets,
+            user_agent: format!("shiprelay/{} (+webhook relay)", env!("CARGO_PKG_VERSION")),
+            max_excerpt_bytes: delivery.response_excerpt_bytes,
+        })?;
+        let router = Router {
+            queue: queue.clone(),
+            cache: cache.clone(),
+            consumer: consumer.clone(),
+            visibility_timeout,
+        };
+        let worker = Worker {
+            queue: queue.clone(),
+            cache,
+            sender: Arc::new(sender),
+            consumer: consumer.clone(),
+            metrics,
+            settings: WorkerSettings {
+                policy: RetryPolicy {
+                    base: Duration::from_millis(delivery.retry_base_ms),
+                    cap: Duration::from_secs(delivery.retry_cap_secs),
+                    max_attempts: delivery.max_attempts,
+                    max_age: Duration::from_secs(delivery.max_age_secs),
+                    max_retry_after: Duration::from_secs(delivery.max_retry_after_secs),
+                },
+                concurrency: delivery.concurrency,
+                per_subscription_in_flight: delivery.per_subscription_in_flight,
+                visibility_timeout,
+                disable_after_failing: chrono::Duration::seconds(
+                    i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
+                ),
+                attempts_log_len: delivery.attempts_log_len,
+            },
+        };
+        let scheduler = Scheduler {
+            queue,
+            events_retention: Duration::from_secs(redis.events_retention_secs),
+        };
+        tracing::info!(%consumer, "delivery started");
+        let tasks = vec![
+            tokio::spawn(router.run(shutdown.clone())),
+            tokio::spawn(worker.run(shutdown.clone())),
+            tokio::spawn(scheduler.run(shutdown)),
+        ];
+        Ok(DeliveryRuntime { stop, tasks })
+    }
+
+    /// Stops taking work and waits for in-flight deliveries, at most `deadline`.
+    pub async fn stop(self, deadline: Duration) {
+        let _ = self.stop.send(true);
+        let all = futures_util::future::join_all(self.tasks);
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            tracing::warn!("delivery did not finish within the shutdown deadline; unfinished jobs stay pending for reclaiming");
+        }
+    }
+}
+
+/// Unique per process, readable in XINFO CONSUMERS: host, pid and a random suffix.
+fn consumer_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "shiprelay".into());
+    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+}

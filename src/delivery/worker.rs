@@ -1,0 +1,315 @@
+//! The worker pool: takes delivery jobs, POSTs them with bounded concurrency (globally and per
+//! subscription), and settles each attempt atomically as `backoff::decide` says.
+//!
+//! A job whose subscription is at its in-flight cap is deferred (back to the schedule for a
+//! moment) rather than waited for, so a slow subscriber never occupies the pool and never delays
+//! another subscriber.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use super::attempt::{Attempt, AttemptOutcome};
+use super::backoff::{Decision, RetryPolicy, decide};
+use super::cache::SubscriptionCache;
+use super::job::Job;
+use super::runtime::Shutdown;
+use super::sender::Sender;
+use super::signing::webhook_headers;
+use crate::metrics::Metrics;
+use crate::queue::{DELIVER_GROUP, Entry, Queue, QueueError, Settle};
+use crate::subscriptions::model::Subscription;
+
+const BLOCK_MS: u64 = 1000;
+const MAX_BATCH: usize = 100;
+/// How long a job waits when its subscription is at its in-flight cap.
+const DEFER: Duration = Duration::from_millis(250);
+
+#[derive(Clone)]
+pub struct WorkerSettings {
+    pub policy: RetryPolicy,
+    pub concurrency: usize,
+    pub per_subscription_in_flight: usize,
+    pub visibility_timeout: Duration,
+    pub disable_after_failing: chrono::Duration,
+    pub attempts_log_len: usize,
+}
+
+pub struct Worker {
+    pub queue: Queue,
+    pub cache: SubscriptionCache,
+    pub sender: Arc<Sender>,
+    pub consumer: String,
+    pub metrics: Metrics,
+    pub settings: WorkerSettings,
+}
+
+/// Per-subscription in-flight limits (this process).
+#[derive(Default)]
+struct Limits(Mutex<HashMap<String, Arc<Semaphore>>>);
+
+impl Limits {
+    fn try_acquire(&self, subscription_id: &str, cap: usize) -> Option<OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(subscription_id.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(cap)))
+                .clone()
+        };
+        semaphore.try_acquire_owned().ok()
+    }
+}
+
+impl Worker {
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let worker = Arc::new(self);
+        let global = Arc::new(Semaphore::new(worker.settings.concurrency));
+        let limits = Arc::new(Limits::default());
+        let mut in_flight = JoinSet::new();
+        let deliveries = worker.queue.keys().deliveries();
+        let mut last_claim = tokio::time::Instant::now();
+        while !shutdown.is_stopping() {
+            while in_flight.try_join_next().is_some() {}
+            // Wait for room in the pool before taking more work.
+            let first = tokio::select! {
+                permit = global.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                _ = shutdown.sleep(Duration::from_secs(3600)) => break,
+            };
+            let room = (global.available_permits() + 1).min(MAX_BATCH);
+            let claim_due = last_claim.elapsed() >= worker.settings.visibility_timeout / 2;
+            let read = if claim_due {
+                last_claim = tokio::time::Instant::now();
+                let min_idle = worker.settings.visibility_timeout.as_millis() as u64;
+                worker.queue.claim_stale(&deliveries, DELIVER_GROUP, &worker.consumer, min_idle, room).await
+            } else {
+                worker.queue.read_group(&deliveries, DELIVER_GROUP, &worker.consumer, room, BLOCK_MS).await
+            };
+            let entries = match read {
+                Ok(entries) => entries,
+                Err(error) => {
+                    drop(first);
+                    tracing::error!(%error, "reading delivery jobs failed; retrying shortly");
+                    shutdown.sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let mut first = Some(first);
+            for entry in entries {
+                let Some(job) = parse(&entry) else {
+                    worker.drop_unreadable(&entry).await;
+                    continue;
+                };
+                let Some(own) = limits.try_acquire(&job.subscription_id, worker.settings.per_subscription_in_flight)
+                else {
+                    worker.defer(&entry.id, &job).await;
+                    continue;
+                };
+                let permit = match first.take() {
+                    Some(permit) => permit,
+                    None => global.clone().acquire_owned().await.expect("the semaphore is never closed"),
+                };
+                let worker = worker.clone();
+                in_flight.spawn(async move {
+                    worker.deliver(&entry.id, job).await;
+                    drop((permit, own));
+                });
+            }
+        }
+        // Stop taking work; let in-flight deliveries finish (the runtime bounds how long).
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    async fn drop_unreadable(&self, entry: &Entry) {
+        tracing::error!(entry = %entry.id, "unreadable delivery job dropped");
+        let junk = Job {
+            event_id: String::new(),
+            subscription_id: String::new(),
+            attempt: 0,
+            first_attempt_at: None,
+            subject: None,
+            event_time: Utc::now(),
+            received_at: Utc::now(),
+            event: String::new(),
+        };
+        let now = Utc::now().timestamp_millis();
+        let _ = self.queue.settle(&entry.id, &junk, Settle::Skip, "unreadable", now, &[], 1).await;
+    }
+
+    async fn defer(&self, entry_id: &str, job: &Job) {
+        let now = Utc::now().timestamp_millis();
+        let due_ms = now + DEFER.as_millis() as i64;
+        if let Err(error) = self
+            .queue
+            .settle(entry_id, job, Settle::Defer { due_ms }, "", now, &[], self.settings.attempts_log_len)
+            .await
+        {
+            tracing::warn!(%error, "could not defer a job; it will be reclaimed");
+        }
+    }
+
+    async fn deliver(&self, entry_id: &str, job: Job) {
+        let span = tracing::info_span!(
+            "delivery",
+            event_id = %job.event_id,
+            subscription_id = %job.subscription_id,
+            attempt = job.attempt,
+        );
+        let _enter = span.enter();
+        if let Err(error) = self.try_deliver(entry_id, job).await {
+            tracing::error!(%error, "could not settle a delivery; it will be retried after the visibility timeout");
+        }
+    }
+
+    async fn try_deliver(&self, entry_id: &str, job: Job) -> Result<(), QueueError> {
+        let subscriptions = self.cache.current().await?;
+        let now = Utc::now();
+        let Some(subscription) = subscriptions.get(&job.subscription_id) else {
+            tracing::info!("subscription deleted; job dropped");
+            return self
+                .queue
+                .settle(entry_id, &job, Settle::Skip, "", now.timestamp_millis(), &[], 1)
+                .await
+                .map(drop);
+        };
+        if !subscription.enabled {
+            let reason = "subscription disabled".to_string();
+            self.metrics.count_delivery("dead");
+            return self
+                .queue
+                .settle(entry_id, &job, Settle::Dead, &reason, now.timestamp_millis(), &[], 1)
+                .await
+                .map(drop);
+        }
+        let attempt = self.attempt(subscription, &job, now).await;
+        let finished = Utc::now();
+        let first_attempt_at = job.first_attempt_at.unwrap_or(now);
+        let decision = decide(
+            &self.settings.policy,
+            job.attempt,
+            first_attempt_at,
+            finished,
+            &attempt.outcome,
+            rand::random::<f64>(),
+        );
+        self.record_metrics(&job, &attempt, &decision, finished);
+        let (settle, reason) = match &decision {
+            Decision::Delivered => (Settle::Delivered, String::new()),
+            Decision::Retry { at, reason } => (Settle::Retry { due_ms: at.timestamp_millis() }, reason.clone()),
+            Decision::Dead { reason } => (Settle::Dead, reason.clone()),
+            Decision::Disable { reason } => (Settle::Dead, format!("subscription disabled: {reason}")),
+        };
+        let scheduled = match settle {
+            Settle::Retry { .. } => job.next_attempt(first_attempt_at),
+            _ => job.clone(),
+        };
+        let log = log_entry(&job, &attempt, &decision, now);
+        let failing_since = self
+            .queue
+            .settle(
+                entry_id,
+                &scheduled,
+                settle,
+                &reason,
+                finished.timestamp_millis(),
+                &log,
+                self.settings.attempts_log_len,
+            )
+            .await?;
+        let failing_too_long = failing_since
+            .and_then(DateTime::from_timestamp_millis)
+            .is_some_and(|since| finished - since >= self.settings.disable_after_failing);
+        match decision {
+            Decision::Disable { reason } => self.disable(&job.subscription_id, &reason).await,
+            _ if failing_too_long => {
+                let reason = format!(
+                    "failing without a success for {} s",
+                    self.settings.disable_after_failing.num_seconds()
+                );
+                self.disable(&job.subscription_id, &reason).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn attempt(&self, subscription: &Subscription, job: &Job, now: DateTime<Utc>) -> Attempt {
+        let secrets = subscription.signing_secrets(now);
+        let mut headers: Vec<(String, String)> = subscription
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        headers.extend(
+            webhook_headers(&job.event_id, now.timestamp(), job.event.as_bytes(), &secrets)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+        self.sender
+            .send(&subscription.url, &headers, job.event.clone().into_bytes().into())
+            .await
+    }
+
+    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), QueueError> {
+        let service = crate::subscriptions::service::Subscriptions {
+            queue: &self.queue,
+            known_sources: &[],
+            allow_private_targets: true,
+        };
+        match service.disable(subscription_id, reason, Utc::now()).await {
+            Ok(()) => {
+                tracing::warn!(%subscription_id, %reason, "subscription disabled");
+                self.metrics.count_delivery("disabled");
+                Ok(())
+            }
+            Err(crate::subscriptions::service::ServiceError::Unavailable(e)) => Err(e),
+            Err(error) => {
+                tracing::warn!(%error, "could not disable the subscription");
+                Ok(())
+            }
+        }
+    }
+
+    fn record_metrics(&self, job: &Job, attempt: &Attempt, decision: &Decision, finished: DateTime<Utc>) {
+        self.metrics.delivery_duration.observe(attempt.latency.as_secs_f64());
+        let outcome = match (decision, &attempt.outcome) {
+            (Decision::Delivered, _) => {
+                let lag = (finished - job.received_at).num_milliseconds().max(0) as f64 / 1000.0;
+                self.metrics.delivery_lag.observe(lag);
+                "delivered"
+            }
+            (_, AttemptOutcome::Refused(_)) => "refused",
+            (Decision::Retry { .. }, _) => "retry",
+            (Decision::Dead { .. }, _) => "dead",
+            (Decision::Disable { .. }, _) => "dead",
+        };
+        self.metrics.count_delivery(outcome);
+    }
+}
+
+fn parse(entry: &Entry) -> Option<Job> {
+    serde_json::from_str(entry.fields.get("job")?).ok()
+}
+
+/// One delivery-log entry: what a subscriber's team sees in `GET /v1/subscriptions/{id}/deliveries`.
+fn log_entry(job: &Job, attempt: &Attempt, decision: &Decision, at: DateTime<Utc>) -> Vec<(&'static str, String)> {
+    let (result, next) = match decision {
+        Decision::Delivered => ("delivered", String::new()),
+        Decision::Retry { at, .. } => ("retry", at.to_rfc3339()),
+        Decision::Dead { .. } => ("dead", String::new()),
+        Decision::Disable { .. } => ("disabled", String::new()),
+    };
+    vec![
+        ("at", at.to_rfc3339()),
+        ("event_id", job.event_id.clone()),
+        ("attempt", job.attempt.to_string()),
+        ("status", attempt.outcome.status_code().map(|c| c.to_string()).unwrap_or_default()),
+        ("outcome", attempt.outcome.summary()),
+        ("result", result.to_string()),
+        ("next_attempt_at", next),
+        ("latency_ms", attempt.latency.as_millis().to_string()),
+        ("response", attempt.response_excerpt.clone().unwrap_or_default()),
+    ]
+}

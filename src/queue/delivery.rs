@@ -1,0 +1,331 @@
+//! The delivery side of the streams: consumer groups, reading and reclaiming work, and the atomic
+//! scripts that fan events out, settle attempts, pump due retries and redrive dead letters.
+//!
+//! Consumer groups are created on start and again whenever Redis says one is missing (`NOGROUP`,
+//! after Redis lost its data), so no restart is needed. Work a process took but never finished
+//! stays pending and is reclaimed with XAUTOCLAIM after the visibility timeout.
+
+use std::collections::HashMap;
+
+use redis::streams::{StreamRangeReply, StreamReadReply};
+
+use super::{Queue, QueueError};
+use crate::delivery::job::Job;
+
+pub const ROUTE_GROUP: &str = "route";
+pub const DELIVER_GROUP: &str = "deliver";
+
+/// One stream entry: its id and its fields as text.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub fields: HashMap<String, String>,
+}
+
+/// How a settled attempt ends, for the settle script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    Delivered,
+    Retry { due_ms: i64 },
+    Dead,
+    /// Not attempted now (per-subscription cap reached): back to the schedule, attempt unchanged.
+    Defer { due_ms: i64 },
+    /// Dropped: the subscription no longer exists.
+    Skip,
+}
+
+impl Queue {
+    /// Creates the `route` and `deliver` groups (and their streams) unless they exist.
+    pub async fn ensure_groups(&self) -> Result<(), QueueError> {
+        for (stream, group) in [(self.keys.events(), ROUTE_GROUP), (self.keys.deliveries(), DELIVER_GROUP)] {
+            let mut conn = self.conn();
+            let created: Result<(), QueueError> = self
+                .bounded(
+                    redis::cmd("XGROUP")
+                        .arg("CREATE")
+                        .arg(&stream)
+                        .arg(group)
+                        .arg("0")
+                        .arg("MKSTREAM")
+                        .query_async(&mut conn),
+                )
+                .await;
+            match created {
+                Err(QueueError::Redis(e)) if e.code() == Some("BUSYGROUP") => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads new entries for `consumer`, waiting up to `block_ms`; recreates a missing group.
+    pub async fn read_group(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block_ms: u64,
+    ) -> Result<Vec<Entry>, QueueError> {
+        let mut conn = self.conn();
+        let command = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(block_ms)
+            .arg("STREAMS")
+            .arg(stream)
+            .arg(">")
+            .to_owned();
+        // The blocking read may legitimately take `block_ms`: bound it by that plus the timeout.
+        let limit = std::time::Duration::from_millis(block_ms) + self.timeout;
+        let reply: Result<Option<StreamReadReply>, QueueError> =
+            match tokio::time::timeout(limit, command.query_async(&mut conn)).await {
+                Ok(result) => result.map_err(QueueError::from),
+                Err(_) => Err(QueueError::Timeout(limit)),
+            };
+        match reply {
+            Ok(reply) => Ok(reply
+                .map(|r| r.keys.into_iter().flat_map(|k| k.ids).map(entry).collect())
+                .unwrap_or_default()),
+            Err(QueueError::Redis(e)) if e.code() == Some("NOGROUP") => {
+                tracing::warn!(stream, group, "consumer group missing (Redis lost its data?): recreating");
+                self.ensure_groups().await?;
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes over entries pending for longer than `min_idle_ms` (their consumer died).
+    pub async fn claim_stale(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        min_idle_ms: u64,
+        count: usize,
+    ) -> Result<Vec<Entry>, QueueError> {
+        let mut conn = self.conn();
+        let reply: Result<(String, StreamRangeReply, Vec<String>), QueueError> = self
+            .bounded(
+                redis::cmd("XAUTOCLAIM")
+                    .arg(stream)
+                    .arg(group)
+                    .arg(consumer)
+                    .arg(min_idle_ms)
+                    .arg("0-0")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await;
+        match reply {
+            Ok((_, claimed, _deleted)) => Ok(claimed.ids.into_iter().map(entry).collect()),
+            Err(QueueError::Redis(e)) if e.code() == Some("NOGROUP") => {
+                self.ensure_groups().await?;
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends one job per subscription and acknowledges the event, atomically.
+    pub async fn fan_out(&self, event_entry_id: &str, jobs: &[Job]) -> Result<(), QueueError> {
+        let mut invocation = self.scripts.fan_out.prepare_invoke();
+        invocation
+            .key(self.keys.events())
+            .key(self.keys.deliveries())
+            .arg(ROUTE_GROUP)
+            .arg(event_entry_id);
+        for job in jobs {
+            invocation.arg(job.to_json());
+        }
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
+    }
+
+    /// Settles one job; returns since when (ms) its subscription has been failing, if it is.
+    pub async fn settle(
+        &self,
+        entry_id: &str,
+        job: &Job,
+        settle: Settle,
+        reason: &str,
+        now_ms: i64,
+        log: &[(&str, String)],
+        log_len: usize,
+    ) -> Result<Option<i64>, QueueError> {
+        let (kind, due_ms) = match settle {
+            Settle::Delivered => ("delivered", 0),
+            Settle::Retry { due_ms } => ("retry", due_ms),
+            Settle::Dead => ("dead", 0),
+            Settle::Defer { due_ms } => ("defer", due_ms),
+            Settle::Skip => ("skip", 0),
+        };
+        let mut invocation = self.scripts.settle.prepare_invoke();
+        invocation
+            .key(self.keys.deliveries())
+            .key(self.keys.retry())
+            .key(self.keys.dead())
+            .key(self.keys.attempts(&job.subscription_id))
+            .key(self.keys.subscription(&job.subscription_id))
+            .arg(DELIVER_GROUP)
+            .arg(entry_id)
+            .arg(kind)
+            .arg(due_ms)
+            .arg(job.to_json())
+            .arg(reason)
+            .arg(now_ms)
+            .arg(log_len);
+        for (field, value) in log {
+            invocation.arg(*field).arg(value);
+        }
+        let mut conn = self.conn();
+        let failing_since: Option<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(failing_since)
+    }
+
+    /// Moves up to `limit` due retries into the deliveries stream; returns how many.
+    pub async fn pump_due(&self, now_ms: i64, limit: usize) -> Result<usize, QueueError> {
+        let mut invocation = self.scripts.pump.prepare_invoke();
+        invocation
+            .key(self.keys.retry())
+            .key(self.keys.deliveries())
+            .arg(now_ms)
+            .arg(limit);
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
+    /// Appends jobs to the deliveries stream (replay), all or none.
+    pub async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<(), QueueError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for job in jobs {
+            pipe.cmd("XADD")
+                .arg(self.keys.deliveries())
+                .arg("*")
+                .arg("job")
+                .arg(job.to_json())
+                .ignore();
+        }
+        let mut conn = self.conn();
+        self.bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    /// Newest-first entries of a stream from `end` (inclusive `+`, or exclusive `(id`).
+    pub async fn stream_page(&self, stream: &str, end: &str, count: usize) -> Result<Vec<Entry>, QueueError> {
+        let mut conn = self.conn();
+        let reply: StreamRangeReply = self
+            .bounded(
+                redis::cmd("XREVRANGE")
+                    .arg(stream)
+                    .arg(end)
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(reply.ids.into_iter().map(entry).collect())
+    }
+
+    /// Oldest-first entries of a stream between two ids (inclusive), at most `count`.
+    pub async fn stream_range(&self, stream: &str, start: &str, end: &str, count: usize) -> Result<Vec<Entry>, QueueError> {
+        let mut conn = self.conn();
+        let reply: StreamRangeReply = self
+            .bounded(
+                redis::cmd("XRANGE")
+                    .arg(stream)
+                    .arg(start)
+                    .arg(end)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(reply.ids.into_iter().map(entry).collect())
+    }
+
+    /// Moves dead letters (entry id, fresh job) back to the deliveries stream; returns how many
+    /// moved (an entry another redrive moved first is skipped).
+    pub async fn redrive(&self, entries: &[(String, Job)]) -> Result<usize, QueueError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let mut invocation = self.scripts.redrive.prepare_invoke();
+        invocation.key(self.keys.dead()).key(self.keys.deliveries());
+        for (id, job) in entries {
+            invocation.arg(id).arg(job.to_json());
+        }
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
+    /// Trims the events stream below `min_id`, but never past an event the router has not
+    /// finished with (its last delivered id and oldest pending entry).
+    pub async fn trim_events(&self, min_id_ms: i64) -> Result<(), QueueError> {
+        let mut conn = self.conn();
+        let groups: Vec<HashMap<String, redis::Value>> = self
+            .bounded(redis::cmd("XINFO").arg("GROUPS").arg(self.keys.events()).query_async(&mut conn))
+            .await?;
+        let route = groups.iter().find(|g| text(g.get("name")).as_deref() == Some(ROUTE_GROUP));
+        let Some(route) = route else {
+            return Ok(()); // no router yet: keep everything
+        };
+        let mut bound = StreamId::parse(&text(route.get("last-delivered-id")).unwrap_or_default())
+            .unwrap_or(StreamId(0, 0));
+        let pending: (u64, Option<String>, Option<String>, redis::Value) = self
+            .bounded(redis::cmd("XPENDING").arg(self.keys.events()).arg(ROUTE_GROUP).query_async(&mut conn))
+            .await?;
+        if let Some(oldest) = pending.1.as_deref().and_then(StreamId::parse) {
+            bound = bound.min(oldest);
+        }
+        let cutoff = StreamId(u64::try_from(min_id_ms).unwrap_or(0), 0).min(bound);
+        if cutoff > StreamId(0, 0) {
+            let _: i64 = self
+                .bounded(
+                    redis::cmd("XTRIM")
+                        .arg(self.keys.events())
+                        .arg("MINID")
+                        .arg("~")
+                        .arg(format!("{}-{}", cutoff.0, cutoff.1))
+                        .query_async(&mut conn),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct StreamId(u64, u64);
+
+impl StreamId {
+    fn parse(text: &str) -> Option<StreamId> {
+        let (ms, seq) = text.split_once('-')?;
+        Some(StreamId(ms.parse().ok()?, seq.parse().ok()?))
+    }
+}
+
+fn text(value: Option<&redis::Value>) -> Option<String> {
+    value.and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+}
+
+fn entry(id: redis::streams::StreamId) -> Entry {
+    Entry {
+        fields: id
+            .map
+            .into_iter()
+            .filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v)))
+            .collect(),
+        id: id.id,
+    }
+}
