@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod http;
@@ -19,4 +20,3 @@ pub mod secret;
 pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;
-pub mod delivery;

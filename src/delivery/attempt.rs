@@ -6,7 +6,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {
     /// The subscriber answered with this status (and `Retry-After`, when it sent a valid one).
-    Status { code: u16, retry_after: Option<Duration> },
+    Status {
+        code: u16,
+        retry_after: Option<Duration>,
+    },
     /// No answer within the delivery timeout.
     Timeout,
     /// No connection (DNS failure, refused, reset, TLS failure): a safe, short description.

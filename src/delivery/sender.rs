@@ -1,1 +1,539 @@
-//! TODO
+//! The HTTP edge of delivery: one POST, classified into an [`Attempt`] for the retry policy.
+//!
+//! Sending never fails as a function: every way a request can go wrong is an `AttemptOutcome`,
+//! so the caller always has something to record and decide on. Redirects are not followed (a 3xx
+//! is an answer, retried like any other non-2xx, and following it could lead past the SSRF
+//! guard), no proxy is used (a proxy would resolve names past the guard), and only the first
+//! `max_excerpt_bytes` of a response body are read.
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Client, Response, redirect};
+use url::{Host, Url};
+
+use super::attempt::{Attempt, AttemptOutcome};
+use super::ssrf::{ForbiddenTarget, GuardedResolver, forbidden_reason};
+
+/// The longest connection setup allowed, whatever the delivery timeout.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Error messages longer than this are cut, so a verbose TLS or DNS error stays one log line.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// The whole attempt: connecting, sending, the answer and the body excerpt.
+    pub timeout: Duration,
+    pub allow_private_targets: bool,
+    pub user_agent: String,
+    pub max_excerpt_bytes: usize,
+}
+
+/// Delivers over a pooled HTTP client; cheap to share behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    client: Client,
+    allow_private_targets: bool,
+    max_excerpt_bytes: usize,
+}
+
+impl Sender {
+    pub fn new(config: SenderConfig) -> Result<Sender, reqwest::Error> {
+        let client = Client::builder()
+            .tls_backend_rustls()
+            .user_agent(config.user_agent)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(16)
+            .redirect(redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(GuardedResolver {
+                allow_private: config.allow_private_targets,
+            })
+            .build()?;
+        Ok(Sender {
+            client,
+            allow_private_targets: config.allow_private_targets,
+            max_excerpt_bytes: config.max_excerpt_bytes,
+        })
+    }
+
+    /// POSTs `body` as `application/json` with `headers` to `url`. Latency runs from the start of
+    /// the request to the response head (or the failure), not over the body excerpt.
+    pub async fn send(&self, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Attempt {
+        let started = Instant::now();
+        if let Some(refusal) = self.refuse_literal(url) {
+            return Attempt {
+                outcome: refusal,
+                latency: started.elapsed(),
+                response_excerpt: None,
+            };
+        }
+        let mut request = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        match request.send().await {
+            Ok(mut response) => {
+                let latency = started.elapsed();
+                let outcome = AttemptOutcome::Status {
+                    code: response.status().as_u16(),
+                    retry_after: retry_after(&response, Utc::now()),
+                };
+                let response_excerpt = excerpt(&mut response, self.max_excerpt_bytes).await;
+                Attempt {
+                    outcome,
+                    latency,
+                    response_excerpt,
+                }
+            }
+            Err(error) => Attempt {
+                outcome: classify(error),
+                latency: started.elapsed(),
+                response_excerpt: None,
+            },
+        }
+    }
+
+    /// reqwest connects to IP literals without asking the resolver, so they are checked here.
+    fn refuse_literal(&self, url: &str) -> Option<AttemptOutcome> {
+        if self.allow_private_targets {
+            return None;
+        }
+        let ip = match Url::parse(url).ok()?.host()? {
+            Host::Ipv4(ip) => ip.into(),
+            Host::Ipv6(ip) => ip.into(),
+            Host::Domain(_) => return None,
+        };
+        let class = forbidden_reason(ip)?;
+        Some(AttemptOutcome::Refused(format!(
+            "the target is a {class} address"
+        )))
+    }
+}
+
+fn retry_after(response: &Response, now: DateTime<Utc>) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, now)
+}
+
+/// `Retry-After` as delta-seconds or an HTTP-date (a date in the past means now).
+fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits but too large for u64: as long as possible; the policy caps it anyway.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        date.with_timezone(&Utc)
+            .signed_duration_since(now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// At most `limit` bytes of the body, read chunk by chunk; `None` when empty or unreadable.
+async fn excerpt(response: &mut Response, limit: usize) -> Option<String> {
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let wanted = (limit - bytes.len()).min(chunk.len());
+                bytes.extend_from_slice(&chunk[..wanted]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn classify(error: reqwest::Error) -> AttemptOutcome {
+    // The URL may carry credentials or tokens; it is the subscriber's, not the log's.
+    let error = error.without_url();
+    let chain = || std::iter::successors(Some(&error as &dyn Error), |e| (*e).source());
+    if let Some(refused) = chain().find_map(|e| e.downcast_ref::<ForbiddenTarget>()) {
+        return AttemptOutcome::Refused(refused.to_string());
+    }
+    let cause = chain().last().map(short).unwrap_or_default();
+    if error.is_timeout() {
+        AttemptOutcome::Timeout
+    } else if error.is_connect() {
+        AttemptOutcome::Connect(cause)
+    } else {
+        AttemptOutcome::Other(cause)
+    }
+}
+
+fn short(error: &dyn Error) -> String {
+    let message = error.to_string();
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}...", &message[..cut]),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::Mutex;
+
+    use super::*;
+
+    /// A real HTTP/1.1 server on 127.0.0.1 that answers every request with a canned response
+    /// (or never answers), recording what it received.
+    struct TestServer {
+        port: u16,
+        connections: Arc<AtomicUsize>,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl TestServer {
+        async fn start(response: Option<String>) -> TestServer {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let port = listener.local_addr().expect("local address").port();
+            let connections = Arc::new(AtomicUsize::new(0));
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let (counted, recorded) = (connections.clone(), requests.clone());
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let (response, recorded) = (response.clone(), recorded.clone());
+                    tokio::spawn(answer(stream, response, recorded));
+                }
+            });
+            TestServer {
+                port,
+                connections,
+                requests,
+            }
+        }
+
+        async fn answering(response: &str) -> TestServer {
+            TestServer::start(Some(response.to_string())).await
+        }
+
+        fn url(&self, host: &str) -> String {
+            format!("http://{host}:{}/hook", self.port)
+        }
+
+        async fn requests(&self) -> Vec<String> {
+            self.requests.lock().await.clone()
+        }
+    }
+
+    async fn answer(
+        mut stream: TcpStream,
+        response: Option<String>,
+        recorded: Arc<Mutex<Vec<String>>>,
+    ) {
+        let request = read_request(&mut stream).await;
+        recorded.lock().await.push(request);
+        match response {
+            Some(response) => {
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+            None => tokio::time::sleep(Duration::from_secs(60)).await,
+        }
+    }
+
+    /// The request head and its `Content-Length` body, as text.
+    async fn read_request(stream: &mut TcpStream) -> String {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&buffer).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if buffer.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return String::from_utf8_lossy(&buffer).to_string(),
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    fn response(status: &str, extra_headers: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn config(allow_private_targets: bool) -> SenderConfig {
+        SenderConfig {
+            timeout: Duration::from_secs(5),
+            allow_private_targets,
+            user_agent: "shiprelay-test/1".to_string(),
+            max_excerpt_bytes: 64,
+        }
+    }
+
+    fn sender(config: SenderConfig) -> Sender {
+        Sender::new(config).expect("a client")
+    }
+
+    fn no_headers() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[tokio::test]
+    async fn a_200_is_delivered_with_the_body_and_headers() {
+        let server = TestServer::answering(&response("200 OK", "", "thanks")).await;
+        let headers = vec![
+            ("webhook-id".to_string(), "evt_1".to_string()),
+            ("X-Custom".to_string(), "yes".to_string()),
+        ];
+        let attempt = sender(config(true))
+            .send(&server.url("127.0.0.1"), &headers, br#"{"a":1}"#.to_vec())
+            .await;
+        assert_eq!(
+            attempt.outcome,
+            AttemptOutcome::Status {
+                code: 200,
+                retry_after: None
+            }
+        );
+        assert_eq!(attempt.response_excerpt.as_deref(), Some("thanks"));
+        assert!(attempt.latency > Duration::ZERO);
+        let requests = server.requests().await;
+        assert_eq!(requests.len(), 1);
+        let request = requests[0].to_ascii_lowercase();
+        assert!(request.starts_with("post /hook http/1.1\r\n"), "{request}");
+        for expected in [
+            "content-type: application/json\r\n",
+            "webhook-id: evt_1\r\n",
+            "x-custom: yes\r\n",
+            "user-agent: shiprelay-test/1\r\n",
+        ] {
+            assert!(request.contains(expected), "{expected} in {request}");
+        }
+        assert!(request.ends_with("\r\n\r\n{\"a\":1}"), "{request}");
+    }
+
+    #[tokio::test]
+    async fn retry_after_seconds_are_reported() {
+        let server = TestServer::answering(&response(
+            "503 Service Unavailable",
+            "Retry-After: 7\r\n",
+            "",
+        ))
+        .await;
+        let attempt = sender(config(true))
+            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .await;
+        assert_eq!(
+            attempt.outcome,
+            AttemptOutcome::Status {
+                code: 503,
+                retry_after: Some(Duration::from_secs(7))
+            }
+        );
+        assert_eq!(attempt.response_excerpt, None);
+    }
+
+    #[tokio::test]
+    async fn retry_after_as_an_http_date_is_reported() {
+        let when = Utc::now() + chrono::TimeDelta::seconds(120);
+        let header = format!(
+            "Retry-After: {}\r\n",
+            when.format("%a, %d %b %Y %H:%M:%S GMT")
+        );
+        let server = TestServer::answering(&response("429 Too Many Requests", &header, "")).await;
+        let attempt = sender(config(true))
+            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .await;
+        let AttemptOutcome::Status {
+            code: 429,
+            retry_after: Some(retry_after),
+        } = attempt.outcome
+        else {
+            panic!("{:?}", attempt.outcome);
+        };
+        assert!(
+            (Duration::from_secs(115)..=Duration::from_secs(120)).contains(&retry_after),
+            "{retry_after:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_values() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .expect("a date")
+            .with_timezone(&Utc);
+        let parse = |value| parse_retry_after(value, now);
+        assert_eq!(parse("0"), Some(Duration::ZERO));
+        assert_eq!(parse(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse("Thu, 01 Jan 2026 00:01:30 GMT"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(parse("Wed, 31 Dec 2025 23:00:00 GMT"), Some(Duration::ZERO));
+        for invalid in ["", "-5", "1.5", "soon", "2026-01-01T00:01:00Z"] {
+            assert_eq!(parse(invalid), None, "{invalid}");
+        }
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let server = TestServer::start(None).await;
+        let location = format!("Location: {}\r\n", server.url("127.0.0.1"));
+        let redirecting = TestServer::answering(&response("302 Found", &location, "")).await;
+        let attempt = sender(config(true))
+            .send(&redirecting.url("127.0.0.1"), &no_headers(), Vec::new())
+            .await;
+        assert_eq!(attempt.outcome.status_code(), Some(302));
+        assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        let server = TestServer::start(None).await;
+        let timeout = Duration::from_millis(300);
+        let started = Instant::now();
+        let attempt = sender(SenderConfig {
+            timeout,
+            ..config(true)
+        })
+        .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+        .await;
+        assert_eq!(attempt.outcome, AttemptOutcome::Timeout);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(attempt.latency >= timeout, "{:?}", attempt.latency);
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connect_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("local address").port();
+        drop(listener);
+        let attempt = sender(config(true))
+            .send(
+                &format!("http://127.0.0.1:{port}/"),
+                &no_headers(),
+                Vec::new(),
+            )
+            .await;
+        let AttemptOutcome::Connect(message) = &attempt.outcome else {
+            panic!("{:?}", attempt.outcome);
+        };
+        assert!(!message.contains("127.0.0.1"), "{message}");
+        assert!(message.len() <= MAX_MESSAGE_CHARS + 3, "{message}");
+    }
+
+    #[tokio::test]
+    async fn the_excerpt_is_cut_at_the_limit() {
+        let body = "x".repeat(1000);
+        let server = TestServer::answering(&response("500 Internal Server Error", "", &body)).await;
+        let attempt = sender(SenderConfig {
+            max_excerpt_bytes: 16,
+            ..config(true)
+        })
+        .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+        .await;
+        assert_eq!(attempt.outcome.status_code(), Some(500));
+        assert_eq!(
+            attempt.response_excerpt.as_deref(),
+            Some("x".repeat(16).as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn an_endless_body_is_not_waited_for() {
+        // Promises a megabyte, sends 100 bytes and stalls: the excerpt needs only the first 64.
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+        let server = TestServer::answering(&format!("{head}{}", "y".repeat(100))).await;
+        let started = Instant::now();
+        let attempt = sender(config(true))
+            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(attempt.outcome.status_code(), Some(200));
+        assert_eq!(attempt.response_excerpt.map(|e| e.len()), Some(64));
+    }
+
+    #[tokio::test]
+    async fn private_targets_are_refused_without_connecting() {
+        let server = TestServer::answering(&response("200 OK", "", "")).await;
+        let guarded = sender(config(false));
+        for (host, message) in [
+            ("127.0.0.1", "the target is a loopback address"),
+            ("localhost", "the target resolves to a loopback address"),
+        ] {
+            let attempt = guarded
+                .send(&server.url(host), &no_headers(), Vec::new())
+                .await;
+            assert_eq!(
+                attempt.outcome,
+                AttemptOutcome::Refused(message.into()),
+                "{host}"
+            );
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn private_targets_are_delivered_when_allowed() {
+        let server = TestServer::answering(&response("204 No Content", "", "")).await;
+        let open = sender(config(true));
+        for host in ["127.0.0.1", "localhost"] {
+            let attempt = open
+                .send(&server.url(host), &no_headers(), Vec::new())
+                .await;
+            assert_eq!(attempt.outcome.status_code(), Some(204), "{host}");
+        }
+        assert_eq!(server.requests().await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_an_outcome_not_a_panic() {
+        let open = sender(config(true));
+        let attempt = open.send("not a url", &no_headers(), Vec::new()).await;
+        assert!(
+            matches!(attempt.outcome, AttemptOutcome::Other(_)),
+            "{attempt:?}"
+        );
+        let bad_header = vec![("bad header".to_string(), "x".to_string())];
+        let attempt = open
+            .send("http://127.0.0.1:9/", &bad_header, Vec::new())
+            .await;
+        assert!(
+            matches!(attempt.outcome, AttemptOutcome::Other(_)),
+            "{attempt:?}"
+        );
+    }
+}
