@@ -99,7 +99,9 @@ impl Metrics {
                 "shiprelay_delivery_duration_seconds",
                 "Duration of one HTTP delivery attempt.",
             )
-            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0]),
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0,
+            ]),
         )
         .expect("valid metric");
         let delivery_lag = Histogram::with_opts(
@@ -107,7 +109,9 @@ impl Metrics {
                 "shiprelay_delivery_lag_seconds",
                 "Time from receiving an event to delivering it to a subscriber.",
             )
-            .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0]),
+            .buckets(vec![
+                0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0,
+            ]),
         )
         .expect("valid metric");
         for collector in [

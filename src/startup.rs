@@ -81,7 +81,12 @@ impl Application {
                 // Not fatal: the loops create the groups once Redis answers.
                 tracing::warn!(%error, "could not create consumer groups yet");
             }
-            Some(DeliveryRuntime::start(queue, &settings.delivery, &settings.redis, metrics)?)
+            Some(DeliveryRuntime::start(
+                queue,
+                &settings.delivery,
+                &settings.redis,
+                metrics,
+            )?)
         } else {
             None
         };

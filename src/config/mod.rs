@@ -429,7 +429,11 @@ fn validate(s: &Settings) -> Vec<Problem> {
         "delivery",
         "concurrency and per_subscription_in_flight must be at least 1".into(),
     );
-    check(d.timeout_secs >= 1, "delivery.timeout_secs", "must be at least 1".into());
+    check(
+        d.timeout_secs >= 1,
+        "delivery.timeout_secs",
+        "must be at least 1".into(),
+    );
     check(
         d.visibility_timeout_secs >= d.timeout_secs + 5,
         "delivery.visibility_timeout_secs",
@@ -443,8 +447,16 @@ fn validate(s: &Settings) -> Vec<Problem> {
         "delivery.retry_base_ms",
         "must be at least 1 and not above retry_cap_secs".into(),
     );
-    check(d.max_attempts >= 1, "delivery.max_attempts", "must be at least 1".into());
-    check(d.max_age_secs >= 1, "delivery.max_age_secs", "must be at least 1".into());
+    check(
+        d.max_attempts >= 1,
+        "delivery.max_attempts",
+        "must be at least 1".into(),
+    );
+    check(
+        d.max_age_secs >= 1,
+        "delivery.max_age_secs",
+        "must be at least 1".into(),
+    );
     check(
         d.attempts_log_len >= 1,
         "delivery.attempts_log_len",

@@ -32,7 +32,11 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// A snapshot of exactly these subscriptions.
     pub fn of(all: Vec<Subscription>) -> Subscriptions {
-        let by_id = all.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        let by_id = all
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         Subscriptions { all, by_id }
     }
 

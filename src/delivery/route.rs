@@ -12,8 +12,13 @@ use crate::subscriptions::matching::{EventFacts, matches};
 
 /// The jobs for one stored event: for its target subscription alone when it has one (a test
 /// ping), else for every enabled subscription whose filters match.
-pub fn plan(event_json: &str, target: Option<&str>, subscriptions: &Subscriptions) -> Result<Vec<Job>, String> {
-    let event: Event = serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
+pub fn plan(
+    event_json: &str,
+    target: Option<&str>,
+    subscriptions: &Subscriptions,
+) -> Result<Vec<Job>, String> {
+    let event: Event =
+        serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
     let jobs = match target {
         Some(id) => subscriptions
             .get(id)
@@ -52,9 +57,13 @@ impl Router {
             let read = if claim_due {
                 last_claim = tokio::time::Instant::now();
                 let min_idle = self.visibility_timeout.as_millis() as u64;
-                self.queue.claim_stale(&events, ROUTE_GROUP, &self.consumer, min_idle, BATCH).await
+                self.queue
+                    .claim_stale(&events, ROUTE_GROUP, &self.consumer, min_idle, BATCH)
+                    .await
             } else {
-                self.queue.read_group(&events, ROUTE_GROUP, &self.consumer, BATCH, BLOCK_MS).await
+                self.queue
+                    .read_group(&events, ROUTE_GROUP, &self.consumer, BATCH, BLOCK_MS)
+                    .await
             };
             let result = match read {
                 Ok(entries) => self.route(&entries).await,

@@ -61,13 +61,14 @@ impl DeliveryRuntime {
             max_excerpt_bytes: delivery.response_excerpt_bytes,
         })?;
         let router = Router {
-            queue: queue.clone(),
+            queue: queue.dedicated()?,
             cache: cache.clone(),
             consumer: consumer.clone(),
             visibility_timeout,
         };
         let worker = Worker {
             queue: queue.clone(),
+            reader: queue.dedicated()?,
             cache,
             sender: Arc::new(sender),
             consumer: consumer.clone(),
@@ -107,7 +108,9 @@ impl DeliveryRuntime {
         let _ = self.stop.send(true);
         let all = futures_util::future::join_all(self.tasks);
         if tokio::time::timeout(deadline, all).await.is_err() {
-            tracing::warn!("delivery did not finish within the shutdown deadline; unfinished jobs stay pending for reclaiming");
+            tracing::warn!(
+                "delivery did not finish within the shutdown deadline; unfinished jobs stay pending for reclaiming"
+            );
         }
     }
 }
@@ -120,5 +123,9 @@ fn consumer_name() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "shiprelay".into());
-    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }

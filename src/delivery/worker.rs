@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::attempt::{Attempt, AttemptOutcome};
 use super::backoff::{Decision, RetryPolicy, decide};
@@ -21,7 +22,7 @@ use super::runtime::Shutdown;
 use super::sender::Sender;
 use super::signing::webhook_headers;
 use crate::metrics::Metrics;
-use crate::queue::{DELIVER_GROUP, Entry, Queue, QueueError, Settle};
+use crate::queue::{DELIVER_GROUP, Entry, Queue, QueueError, Settle, Settlement};
 use crate::subscriptions::model::Subscription;
 
 const BLOCK_MS: u64 = 1000;
@@ -40,7 +41,10 @@ pub struct WorkerSettings {
 }
 
 pub struct Worker {
+    /// Shared connection: settling, deferring, reading subscriptions.
     pub queue: Queue,
+    /// A connection of its own for the blocking reads of the loop.
+    pub reader: Queue,
     pub cache: SubscriptionCache,
     pub sender: Arc<Sender>,
     pub consumer: String,
@@ -84,9 +88,15 @@ impl Worker {
             let read = if claim_due {
                 last_claim = tokio::time::Instant::now();
                 let min_idle = worker.settings.visibility_timeout.as_millis() as u64;
-                worker.queue.claim_stale(&deliveries, DELIVER_GROUP, &worker.consumer, min_idle, room).await
+                worker
+                    .reader
+                    .claim_stale(&deliveries, DELIVER_GROUP, &worker.consumer, min_idle, room)
+                    .await
             } else {
-                worker.queue.read_group(&deliveries, DELIVER_GROUP, &worker.consumer, room, BLOCK_MS).await
+                worker
+                    .reader
+                    .read_group(&deliveries, DELIVER_GROUP, &worker.consumer, room, BLOCK_MS)
+                    .await
             };
             let entries = match read {
                 Ok(entries) => entries,
@@ -103,14 +113,20 @@ impl Worker {
                     worker.drop_unreadable(&entry).await;
                     continue;
                 };
-                let Some(own) = limits.try_acquire(&job.subscription_id, worker.settings.per_subscription_in_flight)
-                else {
+                let Some(own) = limits.try_acquire(
+                    &job.subscription_id,
+                    worker.settings.per_subscription_in_flight,
+                ) else {
                     worker.defer(&entry.id, &job).await;
                     continue;
                 };
                 let permit = match first.take() {
                     Some(permit) => permit,
-                    None => global.clone().acquire_owned().await.expect("the semaphore is never closed"),
+                    None => global
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed"),
                 };
                 let worker = worker.clone();
                 in_flight.spawn(async move {
@@ -121,6 +137,28 @@ impl Worker {
         }
         // Stop taking work; let in-flight deliveries finish (the runtime bounds how long).
         while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Settles a job now, with `log` as its attempt-log entry (none when empty).
+    async fn settle(
+        &self,
+        entry_id: &str,
+        job: &Job,
+        settle: Settle,
+        reason: &str,
+        log: &[(&str, String)],
+    ) -> Result<Option<i64>, QueueError> {
+        self.queue
+            .settle(Settlement {
+                entry_id,
+                job,
+                settle,
+                reason,
+                now_ms: Utc::now().timestamp_millis(),
+                log,
+                log_len: self.settings.attempts_log_len,
+            })
+            .await
     }
 
     async fn drop_unreadable(&self, entry: &Entry) {
@@ -135,16 +173,15 @@ impl Worker {
             received_at: Utc::now(),
             event: String::new(),
         };
-        let now = Utc::now().timestamp_millis();
-        let _ = self.queue.settle(&entry.id, &junk, Settle::Skip, "unreadable", now, &[], 1).await;
+        let _ = self
+            .settle(&entry.id, &junk, Settle::Skip, "unreadable", &[])
+            .await;
     }
 
     async fn defer(&self, entry_id: &str, job: &Job) {
-        let now = Utc::now().timestamp_millis();
-        let due_ms = now + DEFER.as_millis() as i64;
+        let due_ms = Utc::now().timestamp_millis() + DEFER.as_millis() as i64;
         if let Err(error) = self
-            .queue
-            .settle(entry_id, job, Settle::Defer { due_ms }, "", now, &[], self.settings.attempts_log_len)
+            .settle(entry_id, job, Settle::Defer { due_ms }, "", &[])
             .await
         {
             tracing::warn!(%error, "could not defer a job; it will be reclaimed");
@@ -158,8 +195,7 @@ impl Worker {
             subscription_id = %job.subscription_id,
             attempt = job.attempt,
         );
-        let _enter = span.enter();
-        if let Err(error) = self.try_deliver(entry_id, job).await {
+        if let Err(error) = self.try_deliver(entry_id, job).instrument(span).await {
             tracing::error!(%error, "could not settle a delivery; it will be retried after the visibility timeout");
         }
     }
@@ -170,17 +206,15 @@ impl Worker {
         let Some(subscription) = subscriptions.get(&job.subscription_id) else {
             tracing::info!("subscription deleted; job dropped");
             return self
-                .queue
-                .settle(entry_id, &job, Settle::Skip, "", now.timestamp_millis(), &[], 1)
+                .settle(entry_id, &job, Settle::Skip, "", &[])
                 .await
                 .map(drop);
         };
         if !subscription.enabled {
-            let reason = "subscription disabled".to_string();
             self.metrics.count_delivery("dead");
+            let reason = "subscription disabled";
             return self
-                .queue
-                .settle(entry_id, &job, Settle::Dead, &reason, now.timestamp_millis(), &[], 1)
+                .settle(entry_id, &job, Settle::Dead, reason, &[])
                 .await
                 .map(drop);
         }
@@ -198,9 +232,16 @@ impl Worker {
         self.record_metrics(&job, &attempt, &decision, finished);
         let (settle, reason) = match &decision {
             Decision::Delivered => (Settle::Delivered, String::new()),
-            Decision::Retry { at, reason } => (Settle::Retry { due_ms: at.timestamp_millis() }, reason.clone()),
+            Decision::Retry { at, reason } => (
+                Settle::Retry {
+                    due_ms: at.timestamp_millis(),
+                },
+                reason.clone(),
+            ),
             Decision::Dead { reason } => (Settle::Dead, reason.clone()),
-            Decision::Disable { reason } => (Settle::Dead, format!("subscription disabled: {reason}")),
+            Decision::Disable { reason } => {
+                (Settle::Dead, format!("subscription disabled: {reason}"))
+            }
         };
         let scheduled = match settle {
             Settle::Retry { .. } => job.next_attempt(first_attempt_at),
@@ -208,16 +249,7 @@ impl Worker {
         };
         let log = log_entry(&job, &attempt, &decision, now);
         let failing_since = self
-            .queue
-            .settle(
-                entry_id,
-                &scheduled,
-                settle,
-                &reason,
-                finished.timestamp_millis(),
-                &log,
-                self.settings.attempts_log_len,
-            )
+            .settle(entry_id, &scheduled, settle, &reason, &log)
             .await?;
         let failing_too_long = failing_since
             .and_then(DateTime::from_timestamp_millis)
@@ -243,12 +275,17 @@ impl Worker {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         headers.extend(
-            webhook_headers(&job.event_id, now.timestamp(), job.event.as_bytes(), &secrets)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v)),
+            webhook_headers(
+                &job.event_id,
+                now.timestamp(),
+                job.event.as_bytes(),
+                &secrets,
+            )
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
         );
         self.sender
-            .send(&subscription.url, &headers, job.event.clone().into_bytes().into())
+            .send(&subscription.url, &headers, job.event.clone().into_bytes())
             .await
     }
 
@@ -272,8 +309,16 @@ impl Worker {
         }
     }
 
-    fn record_metrics(&self, job: &Job, attempt: &Attempt, decision: &Decision, finished: DateTime<Utc>) {
-        self.metrics.delivery_duration.observe(attempt.latency.as_secs_f64());
+    fn record_metrics(
+        &self,
+        job: &Job,
+        attempt: &Attempt,
+        decision: &Decision,
+        finished: DateTime<Utc>,
+    ) {
+        self.metrics
+            .delivery_duration
+            .observe(attempt.latency.as_secs_f64());
         let outcome = match (decision, &attempt.outcome) {
             (Decision::Delivered, _) => {
                 let lag = (finished - job.received_at).num_milliseconds().max(0) as f64 / 1000.0;
@@ -294,7 +339,12 @@ fn parse(entry: &Entry) -> Option<Job> {
 }
 
 /// One delivery-log entry: what a subscriber's team sees in `GET /v1/subscriptions/{id}/deliveries`.
-fn log_entry(job: &Job, attempt: &Attempt, decision: &Decision, at: DateTime<Utc>) -> Vec<(&'static str, String)> {
+fn log_entry(
+    job: &Job,
+    attempt: &Attempt,
+    decision: &Decision,
+    at: DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
     let (result, next) = match decision {
         Decision::Delivered => ("delivered", String::new()),
         Decision::Retry { at, .. } => ("retry", at.to_rfc3339()),
@@ -305,11 +355,21 @@ fn log_entry(job: &Job, attempt: &Attempt, decision: &Decision, at: DateTime<Utc
         ("at", at.to_rfc3339()),
         ("event_id", job.event_id.clone()),
         ("attempt", job.attempt.to_string()),
-        ("status", attempt.outcome.status_code().map(|c| c.to_string()).unwrap_or_default()),
+        (
+            "status",
+            attempt
+                .outcome
+                .status_code()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        ),
         ("outcome", attempt.outcome.summary()),
         ("result", result.to_string()),
         ("next_attempt_at", next),
         ("latency_ms", attempt.latency.as_millis().to_string()),
-        ("response", attempt.response_excerpt.clone().unwrap_or_default()),
+        (
+            "response",
+            attempt.response_excerpt.clone().unwrap_or_default(),
+        ),
     ]
 }

@@ -81,13 +81,21 @@ fn cursor_end(cursor: &Option<String>) -> Result<String, ApiError> {
             let (ms, seq) = c
                 .split_once('-')
                 .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
-                .ok_or_else(|| ApiError::InvalidRequest(vec![FieldError::new("cursor", "not a cursor returned by this API")]))?;
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(vec![FieldError::new(
+                        "cursor",
+                        "not a cursor returned by this API",
+                    )])
+                })?;
             Ok(format!("({ms}-{seq}"))
         }
     }
 }
 
-fn ensure_subscription<'a>(snapshot: &'a Snapshot, id: &str) -> Result<&'a crate::subscriptions::model::Subscription, ApiError> {
+fn ensure_subscription<'a>(
+    snapshot: &'a Snapshot,
+    id: &str,
+) -> Result<&'a crate::subscriptions::model::Subscription, ApiError> {
     snapshot
         .get(id)
         .ok_or_else(|| ApiError::NotFound(format!("no subscription with id `{id}`")))
@@ -126,15 +134,25 @@ pub async fn attempts(
         return Err(ApiError::InvalidRequest(errors));
     }
     let end = cursor_end(&params.cursor)?;
-    if state.queue.subscription(&id).await.map_err(|e| state.unavailable(e))?.is_none() {
-        return Err(ApiError::NotFound(format!("no subscription with id `{id}`")));
+    if state
+        .queue
+        .subscription(&id)
+        .await
+        .map_err(|e| state.unavailable(e))?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "no subscription with id `{id}`"
+        )));
     }
     let entries = state
         .queue
         .stream_page(&state.queue.keys().attempts(&id), &end, size)
         .await
         .map_err(|e| state.unavailable(e))?;
-    let next_cursor = (entries.len() == size).then(|| entries.last().map(|e| e.id.clone())).flatten();
+    let next_cursor = (entries.len() == size)
+        .then(|| entries.last().map(|e| e.id.clone()))
+        .flatten();
     let data: Vec<AttemptLog> = entries.into_iter().map(attempt_log).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "data": data,
@@ -188,14 +206,21 @@ pub async fn dead_letters(
     let mut next_cursor = None;
     let mut scanned = 0;
     'scan: loop {
-        let entries = state.queue.stream_page(&dead, &end, SCAN_BATCH).await.map_err(|e| state.unavailable(e))?;
+        let entries = state
+            .queue
+            .stream_page(&dead, &end, SCAN_BATCH)
+            .await
+            .map_err(|e| state.unavailable(e))?;
         let exhausted = entries.len() < SCAN_BATCH;
         for entry in entries {
             scanned += 1;
             end = format!("({}", entry.id);
             let id = entry.id.clone();
             if let Some(letter) = dead_letter(entry)
-                && params.subscription_id.as_ref().is_none_or(|s| *s == letter.subscription_id)
+                && params
+                    .subscription_id
+                    .as_ref()
+                    .is_none_or(|s| *s == letter.subscription_id)
             {
                 data.push(letter);
                 if data.len() == size {
@@ -287,7 +312,11 @@ pub async fn redrive(
     let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let wanted: RedriveRequest = parse_json(&request, &body)?;
-        let chosen = [wanted.ids.is_some(), wanted.subscription_id.is_some(), wanted.all == Some(true)];
+        let chosen = [
+            wanted.ids.is_some(),
+            wanted.subscription_id.is_some(),
+            wanted.all == Some(true),
+        ];
         if chosen.iter().filter(|c| **c).count() != 1 {
             return Err(ApiError::ValidationFailed(vec![FieldError::new(
                 "(body)",
@@ -295,7 +324,11 @@ pub async fn redrive(
             )]));
         }
         let (pairs, more) = select_dead(&state, &wanted).await?;
-        let redriven = state.queue.redrive(&pairs).await.map_err(|e| state.unavailable(e))?;
+        let redriven = state
+            .queue
+            .redrive(&pairs)
+            .await
+            .map_err(|e| state.unavailable(e))?;
         tracing::info!(redriven, "dead letters redriven");
         Ok(Created {
             status: StatusCode::OK,
@@ -306,7 +339,10 @@ pub async fn redrive(
     .await
 }
 
-async fn select_dead(state: &AppState, wanted: &RedriveRequest) -> Result<(Vec<(String, Job)>, bool), ApiError> {
+async fn select_dead(
+    state: &AppState,
+    wanted: &RedriveRequest,
+) -> Result<(Vec<(String, Job)>, bool), ApiError> {
     let dead = state.queue.keys().dead();
     let unavailable = |e| state.unavailable(e);
     if let Some(ids) = &wanted.ids {
@@ -315,7 +351,11 @@ async fn select_dead(state: &AppState, wanted: &RedriveRequest) -> Result<(Vec<(
             let entries = state.queue.stream_range(&dead, id, id, 1).await;
             // An id Redis cannot parse is simply not a dead letter.
             let Ok(entries) = entries else { continue };
-            pairs.extend(entries.into_iter().filter_map(|e| dead_job(&e.fields).map(|j| (e.id, j.fresh()))));
+            pairs.extend(
+                entries
+                    .into_iter()
+                    .filter_map(|e| dead_job(&e.fields).map(|j| (e.id, j.fresh()))),
+            );
         }
         return Ok((pairs, ids.len() > 1000));
     }
@@ -323,13 +363,20 @@ async fn select_dead(state: &AppState, wanted: &RedriveRequest) -> Result<(Vec<(
     let mut start = "-".to_string();
     let mut scanned = 0;
     loop {
-        let entries = state.queue.stream_range(&dead, &start, "+", SCAN_BATCH).await.map_err(unavailable)?;
+        let entries = state
+            .queue
+            .stream_range(&dead, &start, "+", SCAN_BATCH)
+            .await
+            .map_err(unavailable)?;
         let exhausted = entries.len() < SCAN_BATCH;
         for entry in entries {
             scanned += 1;
             start = format!("({}", entry.id);
             if let Some(job) = dead_job(&entry.fields)
-                && wanted.subscription_id.as_ref().is_none_or(|s| *s == job.subscription_id)
+                && wanted
+                    .subscription_id
+                    .as_ref()
+                    .is_none_or(|s| *s == job.subscription_id)
             {
                 pairs.push((entry.id, job.fresh()));
             }
@@ -389,7 +436,11 @@ pub async fn replay_event(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
-        let wanted: ReplayEvent = if body.is_empty() { ReplayEvent::default() } else { parse_json(&request, &body)? };
+        let wanted: ReplayEvent = if body.is_empty() {
+            ReplayEvent::default()
+        } else {
+            parse_json(&request, &body)?
+        };
         let event = state
             .queue
             .event_by_id(&id)
@@ -403,11 +454,20 @@ pub async fn replay_event(
             None => None,
         };
         let jobs = plan(&json, target, &subscriptions).map_err(ApiError::BadRequest)?;
-        state.queue.enqueue_jobs(&jobs).await.map_err(|e| state.unavailable(e))?;
+        state
+            .queue
+            .enqueue_jobs(&jobs)
+            .await
+            .map_err(|e| state.unavailable(e))?;
         Ok(Created {
             status: StatusCode::ACCEPTED,
             location: None,
-            body: serde_json::to_value(Replayed { jobs: jobs.len(), scanned: 1, complete: true }).unwrap_or_default(),
+            body: serde_json::to_value(Replayed {
+                jobs: jobs.len(),
+                scanned: 1,
+                complete: true,
+            })
+            .unwrap_or_default(),
         })
     })
     .await
@@ -454,7 +514,10 @@ pub async fn replay_subscription(
         let range: ReplayRange = parse_json(&request, &body)?;
         let until = range.until.unwrap_or_else(Utc::now);
         if range.since > until {
-            return Err(ApiError::ValidationFailed(vec![FieldError::new("since", "must not be after `until`")]));
+            return Err(ApiError::ValidationFailed(vec![FieldError::new(
+                "since",
+                "must not be after `until`",
+            )]));
         }
         let subscriptions = snapshot(&state).await?;
         let subscription = ensure_subscription(&subscriptions, &id)?;
@@ -464,7 +527,11 @@ pub async fn replay_subscription(
         let end = format!("{}-{}", until.timestamp_millis().max(0), u64::MAX);
         let (mut scanned, mut jobs) = (0, 0);
         let complete = loop {
-            let entries = state.queue.stream_range(&events, &start, &end, SCAN_BATCH).await.map_err(|e| state.unavailable(e))?;
+            let entries = state
+                .queue
+                .stream_range(&events, &start, &end, SCAN_BATCH)
+                .await
+                .map_err(|e| state.unavailable(e))?;
             let exhausted = entries.len() < SCAN_BATCH;
             let mut batch = Vec::new();
             for entry in entries {
@@ -479,7 +546,11 @@ pub async fn replay_subscription(
                 }
             }
             jobs += batch.len();
-            state.queue.enqueue_jobs(&batch).await.map_err(|e| state.unavailable(e))?;
+            state
+                .queue
+                .enqueue_jobs(&batch)
+                .await
+                .map_err(|e| state.unavailable(e))?;
             if exhausted {
                 break true;
             }
@@ -491,7 +562,12 @@ pub async fn replay_subscription(
         Ok(Created {
             status: StatusCode::ACCEPTED,
             location: None,
-            body: serde_json::to_value(Replayed { jobs, scanned, complete }).unwrap_or_default(),
+            body: serde_json::to_value(Replayed {
+                jobs,
+                scanned,
+                complete,
+            })
+            .unwrap_or_default(),
         })
     })
     .await

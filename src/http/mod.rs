@@ -6,8 +6,8 @@
 
 mod api_key;
 mod body;
-mod deliveries;
 pub mod correlation;
+mod deliveries;
 mod events;
 mod idempotent;
 mod ingest;

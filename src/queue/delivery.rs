@@ -22,14 +22,31 @@ pub struct Entry {
     pub fields: HashMap<String, String>,
 }
 
+/// Everything the settle script needs about one job.
+pub struct Settlement<'a> {
+    pub entry_id: &'a str,
+    /// The job to schedule (retry, defer) or keep (dead); its subscription's keys are used.
+    pub job: &'a Job,
+    pub settle: Settle,
+    pub reason: &'a str,
+    pub now_ms: i64,
+    /// The attempt-log entry; empty: nothing is logged.
+    pub log: &'a [(&'a str, String)],
+    pub log_len: usize,
+}
+
 /// How a settled attempt ends, for the settle script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settle {
     Delivered,
-    Retry { due_ms: i64 },
+    Retry {
+        due_ms: i64,
+    },
     Dead,
     /// Not attempted now (per-subscription cap reached): back to the schedule, attempt unchanged.
-    Defer { due_ms: i64 },
+    Defer {
+        due_ms: i64,
+    },
     /// Dropped: the subscription no longer exists.
     Skip,
 }
@@ -37,7 +54,10 @@ pub enum Settle {
 impl Queue {
     /// Creates the `route` and `deliver` groups (and their streams) unless they exist.
     pub async fn ensure_groups(&self) -> Result<(), QueueError> {
-        for (stream, group) in [(self.keys.events(), ROUTE_GROUP), (self.keys.deliveries(), DELIVER_GROUP)] {
+        for (stream, group) in [
+            (self.keys.events(), ROUTE_GROUP),
+            (self.keys.deliveries(), DELIVER_GROUP),
+        ] {
             let mut conn = self.conn();
             let created: Result<(), QueueError> = self
                 .bounded(
@@ -92,7 +112,11 @@ impl Queue {
                 .map(|r| r.keys.into_iter().flat_map(|k| k.ids).map(entry).collect())
                 .unwrap_or_default()),
             Err(QueueError::Redis(e)) if e.code() == Some("NOGROUP") => {
-                tracing::warn!(stream, group, "consumer group missing (Redis lost its data?): recreating");
+                tracing::warn!(
+                    stream,
+                    group,
+                    "consumer group missing (Redis lost its data?): recreating"
+                );
                 self.ensure_groups().await?;
                 Ok(Vec::new())
             }
@@ -145,20 +169,22 @@ impl Queue {
             invocation.arg(job.to_json());
         }
         let mut conn = self.conn();
-        self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
+        self.bounded(invocation.invoke_async::<i64>(&mut conn))
+            .await
+            .map(drop)
     }
 
     /// Settles one job; returns since when (ms) its subscription has been failing, if it is.
-    pub async fn settle(
-        &self,
-        entry_id: &str,
-        job: &Job,
-        settle: Settle,
-        reason: &str,
-        now_ms: i64,
-        log: &[(&str, String)],
-        log_len: usize,
-    ) -> Result<Option<i64>, QueueError> {
+    pub async fn settle(&self, settlement: Settlement<'_>) -> Result<Option<i64>, QueueError> {
+        let Settlement {
+            entry_id,
+            job,
+            settle,
+            reason,
+            now_ms,
+            log,
+            log_len,
+        } = settlement;
         let (kind, due_ms) = match settle {
             Settle::Delivered => ("delivered", 0),
             Settle::Retry { due_ms } => ("retry", due_ms),
@@ -221,7 +247,12 @@ impl Queue {
     }
 
     /// Newest-first entries of a stream from `end` (inclusive `+`, or exclusive `(id`).
-    pub async fn stream_page(&self, stream: &str, end: &str, count: usize) -> Result<Vec<Entry>, QueueError> {
+    pub async fn stream_page(
+        &self,
+        stream: &str,
+        end: &str,
+        count: usize,
+    ) -> Result<Vec<Entry>, QueueError> {
         let mut conn = self.conn();
         let reply: StreamRangeReply = self
             .bounded(
@@ -238,7 +269,13 @@ impl Queue {
     }
 
     /// Oldest-first entries of a stream between two ids (inclusive), at most `count`.
-    pub async fn stream_range(&self, stream: &str, start: &str, end: &str, count: usize) -> Result<Vec<Entry>, QueueError> {
+    pub async fn stream_range(
+        &self,
+        stream: &str,
+        start: &str,
+        end: &str,
+        count: usize,
+    ) -> Result<Vec<Entry>, QueueError> {
         let mut conn = self.conn();
         let reply: StreamRangeReply = self
             .bounded(
@@ -274,16 +311,28 @@ impl Queue {
     pub async fn trim_events(&self, min_id_ms: i64) -> Result<(), QueueError> {
         let mut conn = self.conn();
         let groups: Vec<HashMap<String, redis::Value>> = self
-            .bounded(redis::cmd("XINFO").arg("GROUPS").arg(self.keys.events()).query_async(&mut conn))
+            .bounded(
+                redis::cmd("XINFO")
+                    .arg("GROUPS")
+                    .arg(self.keys.events())
+                    .query_async(&mut conn),
+            )
             .await?;
-        let route = groups.iter().find(|g| text(g.get("name")).as_deref() == Some(ROUTE_GROUP));
+        let route = groups
+            .iter()
+            .find(|g| text(g.get("name")).as_deref() == Some(ROUTE_GROUP));
         let Some(route) = route else {
             return Ok(()); // no router yet: keep everything
         };
         let mut bound = StreamId::parse(&text(route.get("last-delivered-id")).unwrap_or_default())
             .unwrap_or(StreamId(0, 0));
         let pending: (u64, Option<String>, Option<String>, redis::Value) = self
-            .bounded(redis::cmd("XPENDING").arg(self.keys.events()).arg(ROUTE_GROUP).query_async(&mut conn))
+            .bounded(
+                redis::cmd("XPENDING")
+                    .arg(self.keys.events())
+                    .arg(ROUTE_GROUP)
+                    .query_async(&mut conn),
+            )
             .await?;
         if let Some(oldest) = pending.1.as_deref().and_then(StreamId::parse) {
             bound = bound.min(oldest);

@@ -18,7 +18,7 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle};
+pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle, Settlement};
 pub use events::{EventQuery, EventsPage};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
@@ -57,9 +57,27 @@ pub struct QuarantineEntry<'a> {
     pub body: &'a [u8],
 }
 
+fn manager(
+    client: &redis::Client,
+    connect_timeout: Duration,
+    response_timeout: Option<Duration>,
+) -> Result<ConnectionManager, QueueError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(response_timeout)
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_secs(1));
+    Ok(ConnectionManager::new_lazy_with_config(
+        client.clone(),
+        config,
+    )?)
+}
+
 #[derive(Clone)]
 pub struct Queue {
     conn: ConnectionManager,
+    client: redis::Client,
+    connect_timeout: Duration,
     keys: Keys,
     timeout: Duration,
     index_ttl_secs: u64,
@@ -81,14 +99,12 @@ impl Queue {
     pub fn connect(settings: &RedisSettings) -> Result<Queue, QueueError> {
         let client = redis::Client::open(settings.url.as_str())?;
         let timeout = Duration::from_millis(settings.command_timeout_ms);
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(settings.connect_timeout_ms)))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
+        let conn = manager(&client, connect_timeout, Some(timeout))?;
         Ok(Queue {
             conn,
+            client,
+            connect_timeout,
             keys: Keys::new(&settings.prefix),
             timeout,
             index_ttl_secs: settings.events_retention_secs,
@@ -101,6 +117,17 @@ impl Queue {
                 pump: redis::Script::new(include_str!("pump.lua")),
                 redrive: redis::Script::new(include_str!("redrive.lua")),
             }),
+        })
+    }
+
+    /// The same queue on a connection of its own, for a loop that blocks on XREADGROUP: a
+    /// blocking read on the shared (multiplexed) connection would hold up every other command.
+    pub fn dedicated(&self) -> Result<Queue, QueueError> {
+        Ok(Queue {
+            // Blocking reads are bounded by `read_group` itself, not by a response timeout.
+            conn: manager(&self.client, self.connect_timeout, None)?,
+            client: self.client.clone(),
+            ..self.clone()
         })
     }
 

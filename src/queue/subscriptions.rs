@@ -53,6 +53,7 @@ impl Queue {
         let mut invocation = self.scripts.subscription_replace.prepare_invoke();
         invocation
             .key(self.keys.subscription(id))
+            .key(self.keys.subscriptions_version())
             .arg(current)
             .arg(new);
         let mut conn = self.conn();
@@ -109,7 +110,11 @@ impl Queue {
     pub async fn subscriptions_version(&self) -> Result<u64, QueueError> {
         let mut conn = self.conn();
         let version: Option<u64> = self
-            .bounded(redis::cmd("GET").arg(self.keys.subscriptions_version()).query_async(&mut conn))
+            .bounded(
+                redis::cmd("GET")
+                    .arg(self.keys.subscriptions_version())
+                    .query_async(&mut conn),
+            )
             .await?;
         Ok(version.unwrap_or(0))
     }

@@ -130,7 +130,12 @@ impl Subscriptions<'_> {
     }
 
     /// Disables a subscription (410 Gone, or failing for too long), saying why.
-    pub async fn disable(&self, id: &str, reason: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    pub async fn disable(
+        &self,
+        id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
         self.modify(id, |sub| {
             sub.enabled = false;
             sub.disabled_reason = Some(reason.to_string());

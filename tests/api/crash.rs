@@ -40,7 +40,10 @@ async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
     let config = test_config_toml(&redis.url())
         .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"))
         .replace("concurrency = 16", &format!("concurrency = {IN_FLIGHT}"))
-        .replace("per_subscription_in_flight = 4", &format!("per_subscription_in_flight = {IN_FLIGHT}"));
+        .replace(
+            "per_subscription_in_flight = 4",
+            &format!("per_subscription_in_flight = {IN_FLIGHT}"),
+        );
     let path = std::env::temp_dir().join(format!("shiprelay-crash-{}.toml", std::process::id()));
     std::fs::write(&path, config).unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -62,7 +65,8 @@ async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
     let mut tasks = tokio::task::JoinSet::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(32));
     for i in 0..EVENTS {
-        let (client, base, accepted, gate) = (client.clone(), base.clone(), accepted.clone(), gate.clone());
+        let (client, base, accepted, gate) =
+            (client.clone(), base.clone(), accepted.clone(), gate.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire().await.unwrap();
             let body = serde_json::to_vec(&json!({
@@ -87,7 +91,11 @@ async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
     }
     let accepted = accepted.lock().await.clone();
     assert_eq!(accepted.len(), EVENTS);
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(ingest.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(ingest.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     ingest.wait().unwrap();
 
     // Deliver, and kill the deliverer hard part-way.
@@ -101,18 +109,26 @@ async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
     worker.kill().unwrap(); // SIGKILL
     worker.wait().unwrap();
     let at_kill: usize = sinks.iter().map(|s| s.received().len()).sum();
-    assert!(at_kill < EVENTS * sinks.len(), "the kill came before the end ({at_kill})");
+    assert!(
+        at_kill < EVENTS * sinks.len(),
+        "the kill came before the end ({at_kill})"
+    );
 
     let mut successor = start(&path, "all", port);
     let mut duplicates = 0;
     for sink in &sinks {
-        let received = sink.wait_for_distinct(EVENTS, Duration::from_secs(90)).await;
+        let received = sink
+            .wait_for_distinct(EVENTS, Duration::from_secs(90))
+            .await;
         let mut counts: HashMap<String, usize> = HashMap::new();
         for request in &received {
             *counts.entry(request.webhook_id().to_string()).or_default() += 1;
         }
         let ids: HashSet<String> = counts.keys().cloned().collect();
-        assert_eq!(ids, accepted, "every accepted event reached this subscriber");
+        assert_eq!(
+            ids, accepted,
+            "every accepted event reached this subscriber"
+        );
         duplicates += counts.values().map(|n| n - 1).sum::<usize>();
     }
     assert!(

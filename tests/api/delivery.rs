@@ -26,7 +26,9 @@ async fn ingest(app: &TestApp, id: &str) -> String {
 
 async fn ingest_kind(app: &TestApp, id: &str, kind: &str, carrier: &str) -> String {
     let body = flexops_event(id, kind, carrier);
-    let response = app.post_ingest("flexops", &body, &flexops_headers(&body)).await;
+    let response = app
+        .post_ingest("flexops", &body, &flexops_headers(&body))
+        .await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
@@ -34,13 +36,18 @@ async fn ingest_kind(app: &TestApp, id: &str, kind: &str, carrier: &str) -> Stri
 
 async fn subscribe(app: &TestApp, sink: &Sink, extra: Value) -> Value {
     let mut body = json!({"url": sink.url, "events": ["*"]});
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     app.create_subscription(body).await
 }
 
 async fn deliveries(app: &TestApp, id: &str) -> Vec<Value> {
     let page: Value = app
-        .api(Method::GET, &format!("/v1/subscriptions/{id}/deliveries?pageSize=100"))
+        .api(
+            Method::GET,
+            &format!("/v1/subscriptions/{id}/deliveries?pageSize=100"),
+        )
         .send()
         .await
         .unwrap()
@@ -57,7 +64,10 @@ where
 {
     let deadline = std::time::Instant::now() + WAIT;
     while !check().await {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -76,21 +86,29 @@ async fn events_arrive_signed_per_standard_webhooks() {
     assert!(request.headers["user-agent"].starts_with("shiprelay/"));
     assert_eq!(request.headers["x-team"], "wh-1");
     let stored = app.stored_events().await;
-    assert_eq!(request.json(), stored[0], "the body is the stored CloudEvent");
+    assert_eq!(
+        request.json(),
+        stored[0],
+        "the body is the stored CloudEvent"
+    );
     let secret = sub["secret"].as_str().unwrap();
     standardwebhooks::Webhook::new(secret)
         .unwrap()
         .verify(&request.body, &request.header_map())
         .expect("an independent Standard Webhooks implementation verifies the signature");
 
-    eventually("the delivery log", || async { deliveries(&app, sub["id"].as_str().unwrap()).await.len() == 1 }).await;
+    eventually("the delivery log", || async {
+        deliveries(&app, sub["id"].as_str().unwrap()).await.len() == 1
+    })
+    .await;
     let log = deliveries(&app, sub["id"].as_str().unwrap()).await;
     assert_eq!(log[0]["result"], "delivered");
     assert_eq!(log[0]["status"], 200);
     assert_eq!(log[0]["eventId"], event_id);
     assert_eq!(log[0]["response"], "answered 200");
     assert_eq!(
-        app.metric(r#"shiprelay_delivery_attempts_total{outcome="delivered"}"#).await,
+        app.metric(r#"shiprelay_delivery_attempts_total{outcome="delivered"}"#)
+            .await,
         1.0
     );
 }
@@ -98,8 +116,13 @@ async fn events_arrive_signed_per_standard_webhooks() {
 #[tokio::test]
 async fn only_matching_subscriptions_receive_an_event() {
     let app = spawn_app().await;
-    let (all, tracking, orders, fedex, other_source) =
-        (Sink::start().await, Sink::start().await, Sink::start().await, Sink::start().await, Sink::start().await);
+    let (all, tracking, orders, fedex, other_source) = (
+        Sink::start().await,
+        Sink::start().await,
+        Sink::start().await,
+        Sink::start().await,
+        Sink::start().await,
+    );
     subscribe(&app, &all, json!({})).await;
     subscribe(&app, &tracking, json!({"events": ["tracking.*"]})).await;
     subscribe(&app, &orders, json!({"events": ["order.shipped"]})).await;
@@ -115,11 +138,18 @@ async fn only_matching_subscriptions_receive_an_event() {
     fedex.wait_for(1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let types = |sink: &Sink| -> Vec<String> {
-        let mut t: Vec<String> = sink.received().iter().map(|r| r.json()["type"].as_str().unwrap().to_string()).collect();
+        let mut t: Vec<String> = sink
+            .received()
+            .iter()
+            .map(|r| r.json()["type"].as_str().unwrap().to_string())
+            .collect();
         t.sort();
         t
     };
-    assert_eq!(types(&all), ["label.created", "tracking.delivered", "tracking.updated"]);
+    assert_eq!(
+        types(&all),
+        ["label.created", "tracking.delivered", "tracking.updated"]
+    );
     assert_eq!(types(&tracking), ["tracking.delivered", "tracking.updated"]);
     assert_eq!(types(&fedex), ["tracking.delivered"]);
     assert!(orders.received().is_empty());
@@ -130,18 +160,39 @@ async fn only_matching_subscriptions_receive_an_event() {
 async fn a_failing_subscriber_gets_retries_until_it_recovers() {
     let app = spawn_app().await;
     let sink = Sink::start().await;
-    sink.then([Answer::status(500), Answer::status(502), Answer::status(400)]);
+    sink.then([
+        Answer::status(500),
+        Answer::status(502),
+        Answer::status(400),
+    ]);
     let sub = subscribe(&app, &sink, json!({})).await;
     let event_id = ingest(&app, "e1").await;
 
     let received = sink.wait_for(4, WAIT).await;
-    assert!(received.iter().all(|r| r.webhook_id() == event_id), "the same event, with the same webhook-id");
+    assert!(
+        received.iter().all(|r| r.webhook_id() == event_id),
+        "the same event, with the same webhook-id"
+    );
     let id = sub["id"].as_str().unwrap();
-    eventually("four logged attempts", || async { deliveries(&app, id).await.len() == 4 }).await;
+    eventually("four logged attempts", || async {
+        deliveries(&app, id).await.len() == 4
+    })
+    .await;
     let log = deliveries(&app, id).await;
-    let results: Vec<(&str, u64)> =
-        log.iter().rev().map(|a| (a["result"].as_str().unwrap(), a["attempt"].as_u64().unwrap())).collect();
-    assert_eq!(results, [("retry", 1), ("retry", 2), ("retry", 3), ("delivered", 4)]);
+    let results: Vec<(&str, u64)> = log
+        .iter()
+        .rev()
+        .map(|a| {
+            (
+                a["result"].as_str().unwrap(),
+                a["attempt"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [("retry", 1), ("retry", 2), ("retry", 3), ("delivered", 4)]
+    );
     assert!(log[3]["nextAttemptAt"].is_string());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.received().len(), 4, "nothing after success");
@@ -151,13 +202,20 @@ async fn a_failing_subscriber_gets_retries_until_it_recovers() {
 async fn retry_after_on_429_is_honoured() {
     let app = spawn_app().await;
     let sink = Sink::start().await;
-    sink.then([Answer { status: 429, retry_after: Some("2"), delay: Duration::ZERO }]);
+    sink.then([Answer {
+        status: 429,
+        retry_after: Some("2"),
+        delay: Duration::ZERO,
+    }]);
     subscribe(&app, &sink, json!({})).await;
     ingest(&app, "e1").await;
     let received = sink.wait_for(2, WAIT).await;
     let gap = received[1].at - received[0].at;
     // Without Retry-After the next attempt would come within the 100 ms-1 s backoff ceiling.
-    assert!(gap >= Duration::from_millis(1900), "retried after {gap:?}, before Retry-After");
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "retried after {gap:?}, before Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -169,37 +227,82 @@ async fn gone_disables_the_subscription_and_keeps_the_job() {
     let id = sub["id"].as_str().unwrap();
     ingest(&app, "e1").await;
     eventually("the subscription disabled", || async {
-        let s: Value = app.api(Method::GET, &format!("/v1/subscriptions/{id}")).send().await.unwrap().json().await.unwrap();
+        let s: Value = app
+            .api(Method::GET, &format!("/v1/subscriptions/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         s["enabled"] == false
     })
     .await;
-    let s: Value = app.api(Method::GET, &format!("/v1/subscriptions/{id}")).send().await.unwrap().json().await.unwrap();
+    let s: Value = app
+        .api(Method::GET, &format!("/v1/subscriptions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(s["disabledReason"].as_str().unwrap().contains("410"), "{s}");
-    let dead: Value = app.api(Method::GET, "/v1/dead-letters").send().await.unwrap().json().await.unwrap();
+    let dead: Value = app
+        .api(Method::GET, "/v1/dead-letters")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dead["data"].as_array().unwrap().len(), 1);
     assert_eq!(dead["data"][0]["subscriptionId"], id);
 
-    // While disabled, new events are kept as dead letters rather than sent.
-    ingest(&app, "e2").await;
-    eventually("the second dead letter", || async {
-        let dead: Value = app.api(Method::GET, "/v1/dead-letters").send().await.unwrap().json().await.unwrap();
-        dead["data"].as_array().unwrap().len() == 2
-    })
-    .await;
+    // While disabled it is not routed new events; they stay in the events stream, and a range
+    // replay after re-enabling delivers them.
+    let since = chrono::Utc::now();
+    let e2 = ingest(&app, "e2").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.received().len(), 1);
+    sink.answer(Answer::status(200));
+    let enabled: Value = app
+        .api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enabled["disabledReason"], Value::Null);
+    let replay = app
+        .api(Method::POST, &format!("/v1/subscriptions/{id}/replay"))
+        .json(&json!({"since": since.to_rfc3339()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 202);
+    assert_eq!(sink.wait_for(2, WAIT).await[1].webhook_id(), e2);
 }
 
 #[tokio::test]
 async fn timeouts_are_retried_and_logged() {
     let app = spawn_app().await; // delivery timeout 1 s
     let sink = Sink::start().await;
-    sink.then([Answer { status: 200, retry_after: None, delay: Duration::from_secs(3) }]);
+    sink.then([Answer {
+        status: 200,
+        retry_after: None,
+        delay: Duration::from_secs(3),
+    }]);
     let sub = subscribe(&app, &sink, json!({})).await;
     ingest(&app, "e1").await;
     sink.wait_for(2, WAIT).await;
     let id = sub["id"].as_str().unwrap();
     eventually("the delivered attempt", || async {
-        deliveries(&app, id).await.iter().any(|a| a["result"] == "delivered")
+        deliveries(&app, id)
+            .await
+            .iter()
+            .any(|a| a["result"] == "delivered")
     })
     .await;
     let log = deliveries(&app, id).await;
@@ -217,17 +320,34 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
     let sub = subscribe(&app, &sink, json!({})).await;
     let event_id = ingest(&app, "e1").await;
     eventually("a dead letter", || async {
-        let dead: Value = app.api(Method::GET, "/v1/dead-letters").send().await.unwrap().json().await.unwrap();
+        let dead: Value = app
+            .api(Method::GET, "/v1/dead-letters")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         dead["data"].as_array().unwrap().len() == 1
     })
     .await;
     assert_eq!(sink.received().len(), 4);
-    let dead: Value = app.api(Method::GET, "/v1/dead-letters").send().await.unwrap().json().await.unwrap();
+    let dead: Value = app
+        .api(Method::GET, "/v1/dead-letters")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let letter = &dead["data"][0];
     assert_eq!(letter["eventId"], event_id);
     assert_eq!(letter["subscriptionId"], sub["id"]);
     assert_eq!(letter["attempts"], 4);
-    assert!(letter["reason"].as_str().unwrap().contains("HTTP 500"), "{letter}");
+    assert!(
+        letter["reason"].as_str().unwrap().contains("HTTP 500"),
+        "{letter}"
+    );
     assert_eq!(letter["event"]["id"], event_id);
 
     sink.answer(Answer::status(200));
@@ -238,9 +358,19 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
         .await
         .unwrap();
     assert_eq!(redrive.status(), 200);
-    assert_eq!(redrive.json::<Value>().await.unwrap(), json!({"redriven": 1, "more": false}));
+    assert_eq!(
+        redrive.json::<Value>().await.unwrap(),
+        json!({"redriven": 1, "more": false})
+    );
     sink.wait_for(5, WAIT).await;
-    let dead: Value = app.api(Method::GET, "/v1/dead-letters").send().await.unwrap().json().await.unwrap();
+    let dead: Value = app
+        .api(Method::GET, "/v1/dead-letters")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dead["data"], json!([]));
     // Redriving again finds nothing: no double delivery.
     let again: Value = app
@@ -253,7 +383,12 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
         .await
         .unwrap();
     assert_eq!(again["redriven"], 0);
-    let bad = app.api(Method::POST, "/v1/dead-letters/redrive").json(&json!({})).send().await.unwrap();
+    let bad = app
+        .api(Method::POST, "/v1/dead-letters/redrive")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_problem(bad, 422, "validation-failed").await;
 }
 
@@ -268,9 +403,17 @@ async fn events_and_time_ranges_can_be_replayed() {
     ingest(&app, "e2").await;
     a.wait_for(2, WAIT).await;
 
-    let replay = app.api(Method::POST, &format!("/v1/events/{e1}/replay")).send().await.unwrap();
+    let replay = app
+        .api(Method::POST, &format!("/v1/events/{e1}/replay"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(replay.status(), 202);
-    assert_eq!(replay.json::<Value>().await.unwrap()["jobs"], 1, "only the matching subscription");
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["jobs"],
+        1,
+        "only the matching subscription"
+    );
     let received = a.wait_for(3, WAIT).await;
     assert_eq!(received[2].webhook_id(), e1, "a replay keeps the event id");
 
@@ -292,7 +435,10 @@ async fn events_and_time_ranges_can_be_replayed() {
     assert_problem(unknown, 404, "not-found").await;
 
     let range = app
-        .api(Method::POST, &format!("/v1/subscriptions/{}/replay", sub_a["id"].as_str().unwrap()))
+        .api(
+            Method::POST,
+            &format!("/v1/subscriptions/{}/replay", sub_a["id"].as_str().unwrap()),
+        )
         .json(&json!({"since": since.to_rfc3339()}))
         .send()
         .await
@@ -303,9 +449,17 @@ async fn events_and_time_ranges_can_be_replayed() {
     assert_eq!(result["complete"], true);
     a.wait_for(5, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(b.received().len(), 1, "the range replay was for subscription a only");
+    assert_eq!(
+        b.received().len(),
+        1,
+        "the range replay was for subscription a only"
+    );
 
-    let missing = app.api(Method::POST, "/v1/events/evt_nope/replay").send().await.unwrap();
+    let missing = app
+        .api(Method::POST, "/v1/events/evt_nope/replay")
+        .send()
+        .await
+        .unwrap();
     assert_problem(missing, 404, "not-found").await;
 }
 
@@ -313,7 +467,11 @@ async fn events_and_time_ranges_can_be_replayed() {
 async fn a_slow_subscriber_does_not_delay_a_fast_one() {
     let app = spawn_app().await; // 4 in flight per subscription, 16 in all
     let (slow, fast) = (Sink::start().await, Sink::start().await);
-    slow.answer(Answer { status: 200, retry_after: None, delay: Duration::from_millis(900) });
+    slow.answer(Answer {
+        status: 200,
+        retry_after: None,
+        delay: Duration::from_millis(900),
+    });
     subscribe(&app, &slow, json!({})).await;
     subscribe(&app, &fast, json!({})).await;
     for i in 0..30 {
@@ -321,7 +479,10 @@ async fn a_slow_subscriber_does_not_delay_a_fast_one() {
     }
     fast.wait_for(30, WAIT).await;
     let slow_so_far = slow.received().len();
-    assert!(slow_so_far < 30, "the fast subscriber finished while the slow one had {slow_so_far}");
+    assert!(
+        slow_so_far < 30,
+        "the fast subscriber finished while the slow one had {slow_so_far}"
+    );
     slow.wait_for_distinct(30, Duration::from_secs(30)).await;
 }
 
@@ -331,7 +492,13 @@ async fn during_rotation_both_secrets_sign() {
     let sink = Sink::start().await;
     let sub = subscribe(&app, &sink, json!({})).await;
     let rotated: Value = app
-        .api(Method::POST, &format!("/v1/subscriptions/{}/rotate-secret", sub["id"].as_str().unwrap()))
+        .api(
+            Method::POST,
+            &format!(
+                "/v1/subscriptions/{}/rotate-secret",
+                sub["id"].as_str().unwrap()
+            ),
+        )
         .send()
         .await
         .unwrap()
@@ -342,7 +509,10 @@ async fn during_rotation_both_secrets_sign() {
     let received = sink.wait_for(1, WAIT).await;
     let signatures = &received[0].headers["webhook-signature"];
     assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
-    for secret in [sub["secret"].as_str().unwrap(), rotated["secret"].as_str().unwrap()] {
+    for secret in [
+        sub["secret"].as_str().unwrap(),
+        rotated["secret"].as_str().unwrap(),
+    ] {
         standardwebhooks::Webhook::new(secret)
             .unwrap()
             .verify(&received[0].body, &received[0].header_map())
@@ -352,8 +522,20 @@ async fn during_rotation_both_secrets_sign() {
 
 #[tokio::test]
 async fn private_targets_are_refused_unless_allowed() {
-    let app = spawn_app_with(|toml| toml.replace("allow_private_targets = true", "allow_private_targets = false")).await;
-    for url in ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]:9/x"] {
+    let app = spawn_app_with(|toml| {
+        toml.replace(
+            "allow_private_targets = true",
+            "allow_private_targets = false",
+        )
+    })
+    .await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://169.254.169.254/latest",
+        "http://10.1.2.3/x",
+        "http://[::1]:9/x",
+    ] {
         let response = app
             .api(Method::POST, "/v1/subscriptions")
             .json(&json!({"url": url, "events": ["*"]}))
@@ -374,12 +556,20 @@ async fn delivery_time_guard_refuses_what_slipped_past_subscription() {
     let sub = subscribe(&app, &sink, json!({})).await;
     app.stop().await;
     let guarded = app
-        .spawn_second_with(|toml| toml.replace("allow_private_targets = true", "allow_private_targets = false"))
+        .spawn_second_with(|toml| {
+            toml.replace(
+                "allow_private_targets = true",
+                "allow_private_targets = false",
+            )
+        })
         .await;
     let body = flexops_event("e1", "tracking.updated", "ups");
     let response = reqwest::Client::new()
         .post(format!("{}/ingest/flexops", guarded.address))
-        .header("X-FlexOps-Signature", hmac_sha256_hex(FLEXOPS_SECRET, &body))
+        .header(
+            "X-FlexOps-Signature",
+            hmac_sha256_hex(FLEXOPS_SECRET, &body),
+        )
         .body(body)
         .send()
         .await
@@ -396,10 +586,16 @@ async fn delivery_time_guard_refuses_what_slipped_past_subscription() {
             .await
             .unwrap();
         dead["data"].as_array().unwrap().len() == 1
-            && dead["data"][0]["reason"].as_str().unwrap().contains("refused")
+            && dead["data"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("refused")
     })
     .await;
-    assert!(sink.received().is_empty(), "the forbidden target was never contacted");
+    assert!(
+        sink.received().is_empty(),
+        "the forbidden target was never contacted"
+    );
     let _ = sub;
 }
 
@@ -420,17 +616,27 @@ async fn consumer_groups_come_back_after_redis_loses_its_data() {
 
 #[tokio::test]
 async fn worker_and_ingest_roles_split_the_work() {
-    let app = spawn_app_with(|toml| toml.replace("workers = 2", "workers = 2\nrole = \"ingest\"")).await;
+    let app =
+        spawn_app_with(|toml| toml.replace("workers = 2", "workers = 2\nrole = \"ingest\"")).await;
     let sink = Sink::start().await;
     subscribe(&app, &sink, json!({})).await;
     ingest(&app, "e1").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(sink.received().is_empty(), "an ingest-only process delivers nothing");
+    assert!(
+        sink.received().is_empty(),
+        "an ingest-only process delivers nothing"
+    );
 
-    let worker = app.spawn_second_with(|toml| toml.replace("role = \"ingest\"", "role = \"worker\"")).await;
+    let worker = app
+        .spawn_second_with(|toml| toml.replace("role = \"ingest\"", "role = \"worker\""))
+        .await;
     sink.wait_for(1, WAIT).await;
     let client = reqwest::Client::new();
-    let health = client.get(format!("{}/healthz", worker.address)).send().await.unwrap();
+    let health = client
+        .get(format!("{}/healthz", worker.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let api = client
         .get(format!("{}/v1/subscriptions", worker.address))
@@ -454,7 +660,10 @@ async fn every_event_reaches_every_subscriber_at_least_once_across_processes() {
     }
     for sink in [&a, &b] {
         let received = sink.wait_for_distinct(100, WAIT).await;
-        let got: HashSet<String> = received.iter().map(|r| r.webhook_id().to_string()).collect();
+        let got: HashSet<String> = received
+            .iter()
+            .map(|r| r.webhook_id().to_string())
+            .collect();
         assert_eq!(got, ids);
     }
 }

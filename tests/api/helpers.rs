@@ -223,6 +223,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub redis: TestRedis,
     handle: ServerHandle,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     toml: String,
 }
 
@@ -246,25 +247,28 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
     let redis = TestRedis::start();
     let toml = edit(test_config_toml(&redis.url()));
-    let (address, handle) = start(&toml).await;
+    let (address, handle, running) = start(&toml).await;
     TestApp {
         address,
         client: reqwest::Client::new(),
         redis,
         handle,
+        running: std::sync::Mutex::new(Some(running)),
         toml,
     }
 }
 
-async fn start(toml: &str) -> (String, ServerHandle) {
+type Running = tokio::task::JoinHandle<std::io::Result<()>>;
+
+async fn start(toml: &str) -> (String, ServerHandle, Running) {
     let config = Config::from_toml(toml, Vec::new()).expect("valid test config");
     let application = Application::build(config)
         .await
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
-    tokio::spawn(application.run_until_stopped());
-    (address, handle)
+    let running = tokio::spawn(application.run_until_stopped());
+    (address, handle, running)
 }
 
 impl TestApp {
@@ -275,13 +279,17 @@ impl TestApp {
 
     /// Another application on the same Redis with an edited config.
     pub async fn spawn_second_with(&self, edit: impl FnOnce(String) -> String) -> SecondApp {
-        let (address, handle) = start(&edit(self.toml.clone())).await;
+        let (address, handle, _running) = start(&edit(self.toml.clone())).await;
         SecondApp { address, handle }
     }
 
-    /// Stops this application's HTTP server (its Redis keeps running).
+    /// Stops this application as SIGTERM would: HTTP, then delivery (its Redis keeps running).
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+        let running = self.running.lock().unwrap().take();
+        if let Some(running) = running {
+            running.await.unwrap().unwrap();
+        }
     }
 
     /// An authenticated API request.

@@ -147,7 +147,12 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!(keys.is_empty(), "nothing half-written: {keys:?}");
+    let written: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.contains(":seen:") || k.contains(":event:"))
+        .collect();
+    assert!(written.is_empty(), "nothing half-written: {written:?}");
+    assert_eq!(app.stream_len(EVENTS).await, 0);
 
     // Quarantine writes are refused the same way.
     let response = app

@@ -21,6 +21,11 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/v1/subscriptions/{id}/test"),
     ("get", "/v1/events"),
     ("get", "/v1/events/{id}"),
+    ("get", "/v1/subscriptions/{id}/deliveries"),
+    ("get", "/v1/dead-letters"),
+    ("post", "/v1/dead-letters/redrive"),
+    ("post", "/v1/events/{id}/replay"),
+    ("post", "/v1/subscriptions/{id}/replay"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -27,7 +27,10 @@ impl Received {
     pub fn header_map(&self) -> http::HeaderMap {
         let mut map = http::HeaderMap::new();
         for (k, v) in &self.headers {
-            map.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            map.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         map
     }
@@ -43,7 +46,11 @@ pub struct Answer {
 
 impl Answer {
     pub fn status(status: u16) -> Answer {
-        Answer { status, retry_after: None, delay: Duration::ZERO }
+        Answer {
+            status,
+            retry_after: None,
+            delay: Duration::ZERO,
+        }
     }
 }
 
@@ -77,7 +84,11 @@ impl Sink {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        Sink { url: format!("http://127.0.0.1:{port}/hook"), state, handle }
+        Sink {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            state,
+            handle,
+        }
     }
 
     /// Answer every request like this from now on (after any queued answers).
@@ -102,7 +113,11 @@ impl Sink {
             if received.len() >= n {
                 return received;
             }
-            assert!(Instant::now() < deadline, "sink got {} of {n} requests within {limit:?}", received.len());
+            assert!(
+                Instant::now() < deadline,
+                "sink got {} of {n} requests within {limit:?}",
+                received.len()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -112,11 +127,18 @@ impl Sink {
         let deadline = Instant::now() + limit;
         loop {
             let received = self.received();
-            let distinct: std::collections::HashSet<_> = received.iter().map(|r| r.webhook_id().to_string()).collect();
+            let distinct: std::collections::HashSet<_> = received
+                .iter()
+                .map(|r| r.webhook_id().to_string())
+                .collect();
             if distinct.len() >= n {
                 return received;
             }
-            assert!(Instant::now() < deadline, "sink got {} of {n} distinct events within {limit:?}", distinct.len());
+            assert!(
+                Instant::now() < deadline,
+                "sink got {} of {n} distinct events within {limit:?}",
+                distinct.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -134,7 +156,11 @@ async fn record(state: web::Data<State>, request: HttpRequest, body: web::Bytes)
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    state.received.lock().unwrap().push(Received { headers, body: body.to_vec(), at: Instant::now() });
+    state.received.lock().unwrap().push(Received {
+        headers,
+        body: body.to_vec(),
+        at: Instant::now(),
+    });
     let answer = state
         .queued
         .lock()
@@ -145,7 +171,8 @@ async fn record(state: web::Data<State>, request: HttpRequest, body: web::Bytes)
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }
-    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap());
+    let mut response =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap());
     if let Some(retry_after) = answer.retry_after {
         response.insert_header(("Retry-After", retry_after));
     }
