@@ -667,3 +667,82 @@ async fn every_event_reaches_every_subscriber_at_least_once_across_processes() {
         assert_eq!(got, ids);
     }
 }
+
+#[tokio::test]
+async fn a_subscription_failing_for_too_long_is_disabled() {
+    let app = spawn_app_with(|toml| {
+        toml.replace("[delivery]", "[delivery]\ndisable_after_failing_secs = 1")
+    })
+    .await;
+    let sink = Sink::start().await;
+    sink.answer(Answer::status(500));
+    let sub = subscribe(&app, &sink, json!({})).await;
+    let id = sub["id"].as_str().unwrap();
+    ingest(&app, "e1").await;
+    eventually("the failing subscription disabled", || async {
+        let s: Value = app
+            .api(Method::GET, &format!("/v1/subscriptions/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        s["enabled"] == false
+    })
+    .await;
+    let s: Value = app
+        .api(Method::GET, &format!("/v1/subscriptions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        s["disabledReason"]
+            .as_str()
+            .unwrap()
+            .contains("failing without a success"),
+        "{s}"
+    );
+    assert!(
+        sink.received().len() >= 2,
+        "it was retried before being disabled"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_finishes_deliveries_in_flight() {
+    let app = spawn_app().await;
+    let sink = Sink::start().await;
+    sink.answer(Answer {
+        status: 200,
+        retry_after: None,
+        delay: Duration::from_millis(700),
+    });
+    let sub = subscribe(&app, &sink, json!({})).await;
+    ingest(&app, "e1").await;
+    sink.wait_for(1, WAIT).await; // the delivery is now in flight
+    app.stop().await; // what SIGTERM does: HTTP stops, then delivery drains
+    let mut conn = app.redis.conn().await;
+    let log: Vec<redis::Value> = redis::cmd("XRANGE")
+        .arg(format!("{{test}}:attempts:{}", sub["id"].as_str().unwrap()))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        log.len(),
+        1,
+        "the in-flight attempt was settled before the process stopped"
+    );
+    let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
+        .arg("{test}:deliveries")
+        .arg("deliver")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(pending.0, 0, "nothing left pending");
+}
