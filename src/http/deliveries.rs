@@ -87,6 +87,11 @@ fn cursor_end(cursor: &Option<String>) -> Result<String, ApiError> {
                         "not a cursor returned by this API",
                     )])
                 })?;
+            // Nothing is older than 0-0, and Redis refuses `(0-0`: the inclusive bound (which no
+            // entry can have) gives the same empty page.
+            if (ms, seq) == (0, 0) {
+                return Ok("0-0".into());
+            }
             Ok(format!("({ms}-{seq}"))
         }
     }
