@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod providers;
 pub mod queue;
+pub mod sampler;
 pub mod secret;
 pub mod startup;
 pub mod subscriptions;

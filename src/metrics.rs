@@ -5,7 +5,8 @@
 //! `unknown`), types come from our vocabulary, outcomes from fixed lists.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// `source` label for requests to a path no source is configured at.
@@ -26,6 +27,14 @@ pub struct Metrics {
     pub delivery_duration: Histogram,
     /// `shiprelay_delivery_lag_seconds`: event received to delivered.
     pub delivery_lag: Histogram,
+    /// `shiprelay_queue_depth{queue}`, sampled from Redis.
+    pub queue_depth: IntGaugeVec,
+    /// `shiprelay_queue_oldest_age_seconds{queue}`, sampled from Redis.
+    pub queue_oldest_age: GaugeVec,
+    /// `shiprelay_subscriptions{state}`, sampled from Redis.
+    pub subscriptions: IntGaugeVec,
+    /// `shiprelay_redis_errors_total{op}`: failed Redis operations by area.
+    pub redis_errors: IntCounterVec,
 }
 
 /// How an ingest request ended, as counted.
@@ -114,6 +123,38 @@ impl Metrics {
             ]),
         )
         .expect("valid metric");
+        let queue_depth = IntGaugeVec::new(
+            Opts::new(
+                "shiprelay_queue_depth",
+                "Work waiting, by queue: events_unrouted, deliveries_pending, retry_scheduled, dead, quarantine.",
+            ),
+            &["queue"],
+        )
+        .expect("valid metric");
+        let queue_oldest_age = GaugeVec::new(
+            Opts::new(
+                "shiprelay_queue_oldest_age_seconds",
+                "Age of the oldest unfinished entry (events not yet fanned out, delivery jobs not yet settled); 0 when none.",
+            ),
+            &["queue"],
+        )
+        .expect("valid metric");
+        let subscriptions = IntGaugeVec::new(
+            Opts::new(
+                "shiprelay_subscriptions",
+                "Subscriptions by state: enabled, disabled.",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        let redis_errors = IntCounterVec::new(
+            Opts::new(
+                "shiprelay_redis_errors_total",
+                "Failed Redis operations (errors and timeouts) by area: http, route, deliver, schedule, sample.",
+            ),
+            &["op"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(ingest_duration.clone()),
@@ -121,6 +162,11 @@ impl Metrics {
             Box::new(delivery_attempts.clone()),
             Box::new(delivery_duration.clone()),
             Box::new(delivery_lag.clone()),
+            Box::new(queue_depth.clone()),
+            Box::new(queue_oldest_age.clone()),
+            Box::new(subscriptions.clone()),
+            Box::new(redis_errors.clone()),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry
                 .register(collector)
@@ -134,6 +180,10 @@ impl Metrics {
             delivery_attempts,
             delivery_duration,
             delivery_lag,
+            queue_depth,
+            queue_oldest_age,
+            subscriptions,
+            redis_errors,
         }
     }
 

@@ -12,17 +12,23 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::config::{Config, Role};
-use crate::delivery::runtime::DeliveryRuntime;
+use crate::delivery::runtime::{DeliveryRuntime, Shutdown};
 use crate::http::{self, AppState};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::queue::Queue;
+use crate::sampler::Sampler;
 
 pub struct Application {
     port: u16,
     server: Server,
     role: Role,
     delivery: Option<DeliveryRuntime>,
+    sampler: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
+    metrics_server: Option<ServerHandle>,
     shutdown_timeout: Duration,
 }
 
@@ -34,10 +40,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let queue = Queue::connect(&settings.redis).context("invalid Redis settings")?;
-        let role = settings.server.role;
-        let document = openapi_document(role);
         let metrics = Metrics::new();
+        let queue = Queue::connect(&settings.redis)
+            .context("invalid Redis settings")?
+            .counting_errors(metrics.redis_errors.clone(), "http");
+        let role = settings.server.role;
+        let metrics_on_main = settings.metrics.listen.is_empty();
+        let document = openapi_document(role, metrics_on_main);
         let state = web::Data::new(AppState {
             ingestor: Ingestor::new(
                 config.sources.clone(),
@@ -63,7 +72,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
-                .configure(|config| http::services(config, role))
+                .configure(|config| http::services(config, role, metrics_on_main))
                 .into_app()
                 .configure(http::extractor_config)
                 .wrap(from_fn(http::correlation::middleware))
@@ -82,19 +91,33 @@ impl Application {
                 tracing::warn!(%error, "could not create consumer groups yet");
             }
             Some(DeliveryRuntime::start(
-                queue,
+                queue.clone(),
                 &settings.delivery,
                 &settings.redis,
-                metrics,
+                metrics.clone(),
             )?)
         } else {
             None
+        };
+        let (stop_sampler, shutdown) = Shutdown::channel();
+        let sampler = Sampler {
+            queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
+            metrics: metrics.clone(),
+            interval: Duration::from_secs(settings.metrics.sample_interval_secs),
+        };
+        let sampler = (stop_sampler, tokio::spawn(sampler.run(shutdown)));
+        let metrics_server = if metrics_on_main {
+            None
+        } else {
+            Some(metrics_server(&settings.metrics.listen, metrics)?)
         };
         Ok(Application {
             port,
             server: server.run(),
             role,
             delivery,
+            sampler,
+            metrics_server,
             shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         })
     }
@@ -119,16 +142,45 @@ impl Application {
         if let Some(delivery) = self.delivery {
             delivery.stop(self.shutdown_timeout).await;
         }
+        let (stop_sampler, sampler) = self.sampler;
+        let _ = stop_sampler.send(true);
+        let _ = sampler.await;
+        if let Some(server) = self.metrics_server {
+            server.stop(true).await;
+        }
         served
     }
 }
 
+/// `/metrics` alone on its own address (`[metrics] listen`).
+fn metrics_server(listen: &str, metrics: Metrics) -> anyhow::Result<ServerHandle> {
+    let metrics = web::Data::new(metrics);
+    let server = HttpServer::new(move || {
+        App::new().app_data(metrics.clone()).route(
+            "/metrics",
+            web::get().to(|metrics: web::Data<Metrics>| async move {
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/plain; version=0.0.4; charset=utf-8")
+                    .body(metrics.render())
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(listen)
+    .with_context(|| format!("cannot listen on {listen} for metrics"))?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(handle)
+}
+
 /// The OpenAPI document of every route `http::services` registers for `role`.
-pub fn openapi_document(role: Role) -> serde_json::Value {
+pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value {
     let (_, document) = App::new()
         .into_utoipa_app()
         .openapi(http::openapi::ApiDoc::openapi())
-        .configure(|config| http::services(config, role))
+        .configure(|config| http::services(config, role, metrics_on_main))
         .split_for_parts();
     serde_json::to_value(&document).expect("the OpenAPI document serialises")
 }

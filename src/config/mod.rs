@@ -25,6 +25,7 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub api: ApiSettings,
     pub delivery: DeliverySettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub sources: Vec<SourceSettings>,
 }
@@ -219,6 +220,26 @@ impl Default for DeliverySettings {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` on this address instead of the main port (e.g. an internal interface);
+    /// empty: on the main port.
+    pub listen: String,
+    /// How often queue depths and subscription counts are read from Redis.
+    #[serde(deserialize_with = "lenient::number")]
+    pub sample_interval_secs: u64,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings {
+            listen: String::new(),
+            sample_interval_secs: 5,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -399,6 +420,19 @@ fn validate(s: &Settings) -> Vec<Problem> {
         s.redis.command_timeout_ms > 0 && s.redis.connect_timeout_ms > 0,
         "redis",
         "connect_timeout_ms and command_timeout_ms must be positive".into(),
+    );
+    check(
+        s.metrics.listen.is_empty() || s.metrics.listen.parse::<SocketAddr>().is_ok(),
+        "metrics.listen",
+        format!(
+            "`{}` is not an address:port such as 0.0.0.0:9090",
+            s.metrics.listen
+        ),
+    );
+    check(
+        s.metrics.sample_interval_secs >= 1,
+        "metrics.sample_interval_secs",
+        "must be at least 1".into(),
     );
     check(
         s.redis.events_retention_secs > 0,

@@ -24,6 +24,12 @@ use crate::queue::Queue;
 pub struct Shutdown(watch::Receiver<bool>);
 
 impl Shutdown {
+    /// A sender that starts the shutdown, and the handle tasks watch.
+    pub fn channel() -> (watch::Sender<bool>, Shutdown) {
+        let (stop, watch) = watch::channel(false);
+        (stop, Shutdown(watch))
+    }
+
     pub fn is_stopping(&self) -> bool {
         *self.0.borrow()
     }
@@ -49,10 +55,11 @@ impl DeliveryRuntime {
         redis: &RedisSettings,
         metrics: Metrics,
     ) -> anyhow::Result<DeliveryRuntime> {
-        let (stop, watch) = watch::channel(false);
-        let shutdown = Shutdown(watch);
+        let (stop, shutdown) = Shutdown::channel();
+        let errors = metrics.redis_errors.clone();
+        let area = |name: &'static str| queue.counting_errors(errors.clone(), name);
         let consumer = consumer_name();
-        let cache = SubscriptionCache::new(queue.clone());
+        let cache = SubscriptionCache::new(area("deliver"));
         let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
         let sender = Sender::new(SenderConfig {
             timeout: Duration::from_secs(delivery.timeout_secs),
@@ -61,14 +68,14 @@ impl DeliveryRuntime {
             max_excerpt_bytes: delivery.response_excerpt_bytes,
         })?;
         let router = Router {
-            queue: queue.dedicated()?,
+            queue: area("route").dedicated()?,
             cache: cache.clone(),
             consumer: consumer.clone(),
             visibility_timeout,
         };
         let worker = Worker {
-            queue: queue.clone(),
-            reader: queue.dedicated()?,
+            queue: area("deliver"),
+            reader: area("deliver").dedicated()?,
             cache,
             sender: Arc::new(sender),
             consumer: consumer.clone(),
@@ -91,7 +98,7 @@ impl DeliveryRuntime {
             },
         };
         let scheduler = Scheduler {
-            queue,
+            queue: area("schedule"),
             events_retention: Duration::from_secs(redis.events_retention_secs),
         };
         tracing::info!(%consumer, "delivery started");

@@ -53,13 +53,15 @@ impl AppState {
     }
 }
 
-/// Every documented route this role serves.
-pub fn services(config: &mut ServiceConfig, role: Role) {
+/// Every documented route this role serves; `/metrics` only when it is not on its own port.
+pub fn services(config: &mut ServiceConfig, role: Role, metrics_on_main: bool) {
     config
         .service(ops::healthz)
         .service(ops::readyz)
-        .service(ops::metrics)
         .service(ops::openapi);
+    if metrics_on_main {
+        config.service(ops::metrics);
+    }
     if !role.serves_api() {
         return;
     }

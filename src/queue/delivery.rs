@@ -102,11 +102,12 @@ impl Queue {
             .to_owned();
         // The blocking read may legitimately take `block_ms`: bound it by that plus the timeout.
         let limit = std::time::Duration::from_millis(block_ms) + self.timeout;
-        let reply: Result<Option<StreamReadReply>, QueueError> =
+        let reply: Result<Option<StreamReadReply>, QueueError> = self.counted(
             match tokio::time::timeout(limit, command.query_async(&mut conn)).await {
                 Ok(result) => result.map_err(QueueError::from),
                 Err(_) => Err(QueueError::Timeout(limit)),
-            };
+            },
+        );
         match reply {
             Ok(reply) => Ok(reply
                 .map(|r| r.keys.into_iter().flat_map(|k| k.ids).map(entry).collect())
@@ -354,11 +355,12 @@ impl Queue {
     }
 }
 
+/// A stream entry id, ordered as Redis orders them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct StreamId(u64, u64);
+pub(super) struct StreamId(pub u64, pub u64);
 
 impl StreamId {
-    fn parse(text: &str) -> Option<StreamId> {
+    pub(super) fn parse(text: &str) -> Option<StreamId> {
         let (ms, seq) = text.split_once('-')?;
         Some(StreamId(ms.parse().ok()?, seq.parse().ok()?))
     }

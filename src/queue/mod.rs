@@ -9,6 +9,7 @@ mod delivery;
 mod events;
 mod idempotency;
 mod keys;
+mod stats;
 mod subscriptions;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle, Settlement};
 pub use events::{EventQuery, EventsPage};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
+pub use stats::QueueStats;
 pub use subscriptions::SubscriptionsPage;
 
 use crate::config::RedisSettings;
@@ -82,6 +84,8 @@ pub struct Queue {
     timeout: Duration,
     index_ttl_secs: u64,
     scripts: Arc<Scripts>,
+    /// `shiprelay_redis_errors_total{op}`, counted under `area` (http, route, deliver, ...).
+    errors: Option<(prometheus::IntCounterVec, &'static str)>,
 }
 
 struct Scripts {
@@ -117,6 +121,7 @@ impl Queue {
                 pump: redis::Script::new(include_str!("pump.lua")),
                 redrive: redis::Script::new(include_str!("redrive.lua")),
             }),
+            errors: None,
         })
     }
 
@@ -139,14 +144,32 @@ impl Queue {
         self.conn.clone()
     }
 
+    /// The same queue, counting its Redis errors in `counter` under `area`.
+    pub fn counting_errors(&self, counter: prometheus::IntCounterVec, area: &'static str) -> Queue {
+        Queue {
+            errors: Some((counter, area)),
+            ..self.clone()
+        }
+    }
+
+    fn counted<T>(&self, result: Result<T, QueueError>) -> Result<T, QueueError> {
+        if result.is_err()
+            && let Some((counter, area)) = &self.errors
+        {
+            counter.with_label_values(&[*area]).inc();
+        }
+        result
+    }
+
     async fn bounded<T>(
         &self,
         op: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, QueueError> {
-        match tokio::time::timeout(self.timeout, op).await {
-            Ok(result) => Ok(result?),
+        let result = match tokio::time::timeout(self.timeout, op).await {
+            Ok(result) => result.map_err(QueueError::from),
             Err(_) => Err(QueueError::Timeout(self.timeout)),
-        }
+        };
+        self.counted(result)
     }
 
     /// Succeeds when Redis answers.

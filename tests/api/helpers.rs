@@ -163,6 +163,8 @@ retry_cap_secs = 1
 max_attempts = 4
 concurrency = 16
 per_subscription_in_flight = 4
+[metrics]
+sample_interval_secs = 1
 [log]
 level = "warn"
 

@@ -8,6 +8,7 @@ mod helpers;
 mod ingest_accepts;
 mod ingest_rejects;
 mod ingest_resilience;
+mod metrics;
 mod openapi;
 mod ops;
 mod sink;
