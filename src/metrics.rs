@@ -15,6 +15,8 @@ pub const UNKNOWN_SOURCE: &str = "unknown";
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Every metric family name registered (including the process collector's).
+    names: Vec<String>,
     /// `shiprelay_ingest_requests_total{source,outcome}`.
     pub ingest_requests: IntCounterVec,
     /// `shiprelay_ingest_duration_seconds{source}`.
@@ -155,6 +157,7 @@ impl Metrics {
             &["op"],
         )
         .expect("valid metric");
+        let mut names = Vec::new();
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(ingest_duration.clone()),
@@ -168,12 +171,14 @@ impl Metrics {
             Box::new(redis_errors.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
+            names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));
             registry
                 .register(collector)
                 .expect("metric registered once");
         }
         Metrics {
             registry,
+            names,
             ingest_requests,
             ingest_duration,
             events,
@@ -195,6 +200,11 @@ impl Metrics {
 
     pub fn count_delivery(&self, outcome: &str) {
         self.delivery_attempts.with_label_values(&[outcome]).inc();
+    }
+
+    /// The name of every metric family this process exports, whether it has samples yet or not.
+    pub fn family_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The Prometheus text exposition of every metric.

@@ -307,3 +307,17 @@ fn every_graph_has_a_query_and_ids_are_unique() {
         );
     }
 }
+
+/// Everything in the list above (what the dashboard may query) is really registered by shiprelay
+/// (or is Prometheus' own `up`), so the list cannot drift from the code.
+#[test]
+fn the_exported_list_is_what_shiprelay_registers() {
+    let metrics = shiprelay::metrics::Metrics::new();
+    let registered = metrics.family_names();
+    for (name, _) in EXPORTED {
+        assert!(
+            *name == "up" || registered.iter().any(|r| r == name),
+            "{name} is listed but shiprelay does not export it"
+        );
+    }
+}
