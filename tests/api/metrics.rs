@@ -185,3 +185,35 @@ async fn backlogs_and_redis_errors_are_visible() {
             >= 1.0
     );
 }
+
+#[tokio::test]
+async fn metrics_can_move_to_their_own_port() {
+    let port = free_port();
+    let app = spawn_app_with(|toml| {
+        toml.replace(
+            "[metrics]\n",
+            &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+        )
+    })
+    .await;
+    let own = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(
+        own.text()
+            .await
+            .unwrap()
+            .contains("# HELP shiprelay_ingest_requests_total")
+    );
+    let main = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(main, 404, "not-found").await;
+}
