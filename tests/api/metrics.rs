@@ -203,11 +203,15 @@ async fn metrics_can_move_to_their_own_port() {
         .await
         .unwrap();
     assert_eq!(own.status(), 200);
+    let text = own.text().await.unwrap();
+    // Labelled families appear with their first sample; these exist before any traffic.
     assert!(
-        own.text()
-            .await
-            .unwrap()
-            .contains("# HELP shiprelay_ingest_requests_total")
+        text.contains("# HELP shiprelay_delivery_duration_seconds"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# HELP process_resident_memory_bytes"),
+        "{text}"
     );
     let main = app
         .client
