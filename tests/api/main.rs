@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod events_api;
+mod faults;
 mod helpers;
 mod ingest_accepts;
 mod ingest_rejects;
