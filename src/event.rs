@@ -238,4 +238,22 @@ mod tests {
         let json = serde_json::to_string(&TrackingStatus::OutForDelivery).unwrap();
         assert_eq!(json, "\"out_for_delivery\"");
     }
+
+    /// Found by `tests/properties.rs`: without serde_json's `float_roundtrip` feature a number in
+    /// the provider's payload could come back one ULP off after the stored event was read again.
+    #[test]
+    fn payload_floats_survive_a_json_round_trip() {
+        for text in [
+            "2.904941659113441e-244",
+            "0.1",
+            "1.7976931348623157e308",
+            "5e-324",
+        ] {
+            let raw: serde_json::Value = serde_json::from_str(text).unwrap();
+            let printed = serde_json::to_string(&raw).unwrap();
+            let again: serde_json::Value = serde_json::from_str(&printed).unwrap();
+            assert_eq!(again, raw, "{text} -> {printed}");
+            assert_eq!(raw.as_f64(), text.parse::<f64>().ok(), "{text}");
+        }
+    }
 }
