@@ -81,17 +81,23 @@ impl Router {
             return Ok(());
         }
         let subscriptions = self.cache.current().await?;
-        for entry in entries {
-            let jobs = match entry.fields.get("event") {
-                Some(json) => plan(json, entry.fields.get("target").map(String::as_str), &subscriptions)
-                    .unwrap_or_else(|reason| {
-                        tracing::error!(entry = %entry.id, %reason, "event cannot be routed; acknowledged without jobs");
-                        Vec::new()
-                    }),
-                None => Vec::new(),
-            };
-            self.queue.fan_out(&entry.id, &jobs).await?;
-        }
+        let routed: Vec<(String, Vec<Job>)> = entries
+            .iter()
+            .map(|entry| {
+                let jobs = match entry.fields.get("event") {
+                    Some(json) => {
+                        let target = entry.fields.get("target").map(String::as_str);
+                        plan(json, target, &subscriptions).unwrap_or_else(|reason| {
+                            tracing::error!(entry = %entry.id, %reason, "event cannot be routed; acknowledged without jobs");
+                            Vec::new()
+                        })
+                    }
+                    None => Vec::new(),
+                };
+                (entry.id.clone(), jobs)
+            })
+            .collect();
+        self.queue.fan_out(&routed).await?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use super::attempt::{Attempt, AttemptOutcome};
 use super::backoff::{Decision, RetryPolicy, decide};
-use super::cache::SubscriptionCache;
+use super::cache::{SubscriptionCache, Subscriptions};
 use super::job::Job;
 use super::runtime::Shutdown;
 use super::sender::Sender;
@@ -107,6 +107,18 @@ impl Worker {
                     continue;
                 }
             };
+            if entries.is_empty() {
+                continue;
+            }
+            // One snapshot of the subscriptions per batch (a GET of the version, not one per job).
+            let subscriptions = match worker.cache.current().await {
+                Ok(subscriptions) => subscriptions,
+                Err(error) => {
+                    tracing::error!(%error, "reading subscriptions failed; the jobs will be reclaimed");
+                    shutdown.sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
             let mut first = Some(first);
             for entry in entries {
                 let Some(job) = parse(&entry) else {
@@ -129,8 +141,9 @@ impl Worker {
                         .expect("the semaphore is never closed"),
                 };
                 let worker = worker.clone();
+                let subscriptions = subscriptions.clone();
                 in_flight.spawn(async move {
-                    worker.deliver(&entry.id, job).await;
+                    worker.deliver(&entry.id, job, &subscriptions).await;
                     drop((permit, own));
                 });
             }
@@ -188,20 +201,28 @@ impl Worker {
         }
     }
 
-    async fn deliver(&self, entry_id: &str, job: Job) {
+    async fn deliver(&self, entry_id: &str, job: Job, subscriptions: &Subscriptions) {
         let span = tracing::info_span!(
             "delivery",
             event_id = %job.event_id,
             subscription_id = %job.subscription_id,
             attempt = job.attempt,
         );
-        if let Err(error) = self.try_deliver(entry_id, job).instrument(span).await {
+        if let Err(error) = self
+            .try_deliver(entry_id, job, subscriptions)
+            .instrument(span)
+            .await
+        {
             tracing::error!(%error, "could not settle a delivery; it will be retried after the visibility timeout");
         }
     }
 
-    async fn try_deliver(&self, entry_id: &str, job: Job) -> Result<(), QueueError> {
-        let subscriptions = self.cache.current().await?;
+    async fn try_deliver(
+        &self,
+        entry_id: &str,
+        job: Job,
+        subscriptions: &Subscriptions,
+    ) -> Result<(), QueueError> {
         let now = Utc::now();
         let Some(subscription) = subscriptions.get(&job.subscription_id) else {
             tracing::info!("subscription deleted; job dropped");

@@ -158,16 +158,21 @@ impl Queue {
         }
     }
 
-    /// Appends one job per subscription and acknowledges the event, atomically.
-    pub async fn fan_out(&self, event_entry_id: &str, jobs: &[Job]) -> Result<(), QueueError> {
+    /// Appends the jobs of each event and acknowledges the events, in one atomic script.
+    pub async fn fan_out(&self, routed: &[(String, Vec<Job>)]) -> Result<(), QueueError> {
+        if routed.is_empty() {
+            return Ok(());
+        }
         let mut invocation = self.scripts.fan_out.prepare_invoke();
         invocation
             .key(self.keys.events())
             .key(self.keys.deliveries())
-            .arg(ROUTE_GROUP)
-            .arg(event_entry_id);
-        for job in jobs {
-            invocation.arg(job.to_json());
+            .arg(ROUTE_GROUP);
+        for (entry_id, jobs) in routed {
+            invocation.arg(entry_id).arg(jobs.len());
+            for job in jobs {
+                invocation.arg(job.to_json());
+            }
         }
         let mut conn = self.conn();
         self.bounded(invocation.invoke_async::<i64>(&mut conn))
