@@ -89,13 +89,17 @@ async fn main() {
                 let reply: redis::streams::StreamReadReply = match redis::cmd("XREADGROUP")
                     .arg("GROUP").arg("deliver").arg(&consumer)
                     .arg("COUNT").arg(batch)
-                    .arg("BLOCK").arg(100)
                     .arg("STREAMS").arg(&stream).arg(">")
                     .query_async(&mut conn).await
                 {
                     Ok(r) => r,
                     Err(_) => continue,
                 };
+                // No BLOCK: a blocking read would stall every command multiplexed on the
+                // connection. An empty stream is polled every 5 ms instead.
+                if reply.keys.iter().all(|k| k.ids.is_empty()) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
                 for key in reply.keys {
                     for entry in key.ids {
                         let body: Vec<u8> = entry.get("event").unwrap_or_default();
