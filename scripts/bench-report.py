@@ -113,6 +113,8 @@ def report(a):
         end = samples[-1]
         mid = samples[len(samples) // 2] if len(samples) > 2 else end
         trend = ("settled" if end <= max(1.25 * mid, 64 + mid) else f"growing ({mid:,} at mid-run)")
+        if e.get("start_backlog"):
+            trend += f"; started with {e['start_backlog']:,} left by the previous scenario"
         w(f"| {e['fanout']} | {fmt(e['rps'])} | {fmt(during)} | {drain_txt} | {sink['p50_ms']:.1f} / {sink['p99_ms']:.1f} | "
           f"{end:,} ({r_end:,} + {j_end:,}) | {trend} | {e['drain_s']:.1f} s | {sink['distinct']:,} / {e['expected']:,} |")
     w("")

@@ -40,7 +40,11 @@ impl Args {
             };
             values.insert(name, value);
         }
-        Args { values, flags: seen_flags, usage }
+        Args {
+            values,
+            flags: seen_flags,
+            usage,
+        }
     }
 
     pub fn flag(&self, name: &str) -> bool {

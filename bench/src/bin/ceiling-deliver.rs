@@ -17,14 +17,19 @@ const USAGE: &str = "ceiling-deliver --redis URL --url SINK_URL [--stream ceilin
 #[tokio::main]
 async fn main() {
     let args = Args::parse(USAGE, &["prefill-only"]);
-    let stream = args.opt("stream").unwrap_or_else(|| "ceiling:deliveries".into());
+    let stream = args
+        .opt("stream")
+        .unwrap_or_else(|| "ceiling:deliveries".into());
     let url = args.req("url");
     let concurrency: usize = args.num("concurrency", 64usize).max(1);
     let batch: usize = args.num("batch", 4usize).max(1);
     let prefill: u64 = args.num("prefill", 0u64);
     let timeout = Duration::from_secs_f64(args.num("timeout", 60.0));
     let client = redis::Client::open(args.req("redis")).expect("redis url");
-    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
 
     if prefill > 0 {
         let body = std::fs::read(args.req("body-file")).expect("body file");
@@ -33,7 +38,12 @@ async fn main() {
             let n = left.min(1000);
             let mut pipe = redis::pipe();
             for _ in 0..n {
-                pipe.cmd("XADD").arg(&stream).arg("*").arg("event").arg(&body).ignore();
+                pipe.cmd("XADD")
+                    .arg(&stream)
+                    .arg("*")
+                    .arg("event")
+                    .arg(&body)
+                    .ignore();
             }
             let () = pipe.query_async(&mut conn).await.expect("prefill");
             left -= n;
@@ -44,9 +54,18 @@ async fn main() {
         return;
     }
     let _: redis::RedisResult<()> = redis::cmd("XGROUP")
-        .arg("CREATE").arg(&stream).arg("deliver").arg("0").arg("MKSTREAM")
-        .query_async(&mut conn).await;
-    let total: u64 = redis::cmd("XLEN").arg(&stream).query_async(&mut conn).await.expect("xlen");
+        .arg("CREATE")
+        .arg(&stream)
+        .arg("deliver")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await;
+    let total: u64 = redis::cmd("XLEN")
+        .arg(&stream)
+        .query_async(&mut conn)
+        .await
+        .expect("xlen");
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -65,8 +84,11 @@ async fn main() {
             loop {
                 tick.tick().await;
                 let now = delivered.load(Ordering::Relaxed);
-                eprint!("\r  ceiling-deliver: {:4.0} s  {:7} deliveries/s  {now:9}/{total}   ",
-                    started.elapsed().as_secs_f64(), now - last);
+                eprint!(
+                    "\r  ceiling-deliver: {:4.0} s  {:7} deliveries/s  {now:9}/{total}   ",
+                    started.elapsed().as_secs_f64(),
+                    now - last
+                );
                 last = now;
             }
         })
@@ -76,7 +98,8 @@ async fn main() {
     // in-flight deliveries as shiprelay's worker pool.
     let mut tasks = Vec::new();
     for c in 0..concurrency {
-        let (mut conn, http, url, stream) = (conn.clone(), http.clone(), url.clone(), stream.clone());
+        let (mut conn, http, url, stream) =
+            (conn.clone(), http.clone(), url.clone(), stream.clone());
         let (delivered, failed) = (delivered.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
             let consumer = format!("c{c}");
@@ -87,10 +110,16 @@ async fn main() {
                     break;
                 }
                 let reply: redis::streams::StreamReadReply = match redis::cmd("XREADGROUP")
-                    .arg("GROUP").arg("deliver").arg(&consumer)
-                    .arg("COUNT").arg(batch)
-                    .arg("STREAMS").arg(&stream).arg(">")
-                    .query_async(&mut conn).await
+                    .arg("GROUP")
+                    .arg("deliver")
+                    .arg(&consumer)
+                    .arg("COUNT")
+                    .arg(batch)
+                    .arg("STREAMS")
+                    .arg(&stream)
+                    .arg(">")
+                    .query_async(&mut conn)
+                    .await
                 {
                     Ok(r) => r,
                     Err(_) => continue,
@@ -103,15 +132,20 @@ async fn main() {
                 for key in reply.keys {
                     for entry in key.ids {
                         let body: Vec<u8> = entry.get("event").unwrap_or_default();
-                        let ok = http.post(&url)
+                        let ok = http
+                            .post(&url)
                             .header("Content-Type", "application/json")
                             .body(body)
-                            .send().await
+                            .send()
+                            .await
                             .map(|r| r.status().is_success())
                             .unwrap_or(false);
                         let _: redis::RedisResult<()> = redis::cmd("XACK")
-                            .arg(&stream).arg("deliver").arg(&entry.id)
-                            .query_async(&mut conn).await;
+                            .arg(&stream)
+                            .arg("deliver")
+                            .arg(&entry.id)
+                            .query_async(&mut conn)
+                            .await;
                         if ok { &delivered } else { &failed }.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -125,11 +159,14 @@ async fn main() {
     eprintln!();
     let secs = started.elapsed().as_secs_f64();
     let n = delivered.load(Ordering::Relaxed);
-    println!("{}", serde_json::json!({
-        "deliveries": n,
-        "failed": failed.load(Ordering::Relaxed),
-        "seconds": (secs * 1000.0).round() / 1000.0,
-        "rate": (n as f64 / secs * 10.0).round() / 10.0,
-        "concurrency": concurrency,
-    }));
+    println!(
+        "{}",
+        serde_json::json!({
+            "deliveries": n,
+            "failed": failed.load(Ordering::Relaxed),
+            "seconds": (secs * 1000.0).round() / 1000.0,
+            "rate": (n as f64 / secs * 10.0).round() / 10.0,
+            "concurrency": concurrency,
+        })
+    );
 }

@@ -6,7 +6,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, KeyInit, Mac};
 use shiprelay_bench::Args;
 
-const USAGE: &str = "ceiling-ingest --listen 127.0.0.1:8090 --redis redis://127.0.0.1:6379 --secret S
+const USAGE: &str =
+    "ceiling-ingest --listen 127.0.0.1:8090 --redis redis://127.0.0.1:6379 --secret S
                     [--stream ceiling:events] [--workers 0 (one per core)]";
 
 struct State {
@@ -51,7 +52,9 @@ async fn ingest(req: HttpRequest, body: web::Bytes, st: web::Data<State>) -> Htt
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse(USAGE, &[]);
-    let listen = args.opt("listen").unwrap_or_else(|| "127.0.0.1:8090".into());
+    let listen = args
+        .opt("listen")
+        .unwrap_or_else(|| "127.0.0.1:8090".into());
     let workers: usize = args.num("workers", 0usize);
     let client = redis::Client::open(args.req("redis")).expect("redis url");
     let redis = client
@@ -61,7 +64,9 @@ async fn main() -> std::io::Result<()> {
     let state = web::Data::new(State {
         redis,
         secret: args.req("secret").into_bytes(),
-        stream: args.opt("stream").unwrap_or_else(|| "ceiling:events".into()),
+        stream: args
+            .opt("stream")
+            .unwrap_or_else(|| "ceiling:events".into()),
     });
     let mut server = HttpServer::new(move || {
         App::new()

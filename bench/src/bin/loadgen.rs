@@ -30,7 +30,9 @@ async fn main() {
     let warmup = Duration::from_secs_f64(args.num("warmup", 1.0));
     let rate: f64 = args.num("rate", 0.0);
     let unique = args.flag("unique");
-    let label = args.opt("label").unwrap_or_else(|| format!("c={concurrency}"));
+    let label = args
+        .opt("label")
+        .unwrap_or_else(|| format!("c={concurrency}"));
     let run = format!(
         "{:x}",
         std::time::SystemTime::now()
@@ -78,20 +80,34 @@ async fn main() {
         let (done, failed) = (done.clone(), failed.clone());
         let interval = (rate > 0.0).then(|| Duration::from_secs_f64(concurrency as f64 / rate));
         tasks.push(tokio::spawn(async move {
-            let mut me = Worker { hist: new_histogram(), statuses: BTreeMap::new() };
+            let mut me = Worker {
+                hist: new_histogram(),
+                statuses: BTreeMap::new(),
+            };
             let mut seq: u64 = 0;
             // Fixed rate: start times are scheduled, and a late request is measured from its
             // scheduled time (no coordinated omission).
-            let mut next = Instant::now() + interval.map(|i| i.mul_f64(w as f64 / concurrency as f64)).unwrap_or_default();
+            let mut next = Instant::now()
+                + interval
+                    .map(|i| i.mul_f64(w as f64 / concurrency as f64))
+                    .unwrap_or_default();
             loop {
                 if interval.is_some() {
                     tokio::time::sleep_until(next.into()).await;
                 }
-                let scheduled = if interval.is_some() { next } else { Instant::now() };
+                let scheduled = if interval.is_some() {
+                    next
+                } else {
+                    Instant::now()
+                };
                 if scheduled >= deadline {
                     break;
                 }
-                let id = if unique { format!("bench-{run}-{w}-{seq}") } else { format!("bench-{run}") };
+                let id = if unique {
+                    format!("bench-{run}-{w}-{seq}")
+                } else {
+                    format!("bench-{run}")
+                };
                 seq += 1;
                 let body = flexops_body(&id);
                 let sig = sign_hex(&secret, body.as_bytes());

@@ -23,7 +23,13 @@ struct Stats {
 
 impl Stats {
     fn new() -> Stats {
-        Stats { count: 0, ids: HashSet::new(), hist: new_histogram(), first: None, last: None }
+        Stats {
+            count: 0,
+            ids: HashSet::new(),
+            hist: new_histogram(),
+            first: None,
+            last: None,
+        }
     }
 }
 
@@ -64,7 +70,11 @@ async fn stats(stats: web::Data<Mutex<Stats>>) -> HttpResponse {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
         _ => 0.0,
     };
-    let rate = if elapsed > 0.0 { s.count as f64 / elapsed } else { 0.0 };
+    let rate = if elapsed > 0.0 {
+        s.count as f64 / elapsed
+    } else {
+        0.0
+    };
     HttpResponse::Ok().json(serde_json::json!({
         "count": s.count,
         "distinct": s.ids.len(),
@@ -85,7 +95,9 @@ async fn reset(stats: web::Data<Mutex<Stats>>) -> HttpResponse {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse(USAGE, &[]);
-    let listen = args.opt("listen").unwrap_or_else(|| "127.0.0.1:9000".into());
+    let listen = args
+        .opt("listen")
+        .unwrap_or_else(|| "127.0.0.1:9000".into());
     let workers: usize = args.num("workers", 1usize);
     let stats = web::Data::new(Mutex::new(Stats::new()));
     HttpServer::new(move || {
