@@ -122,7 +122,8 @@ def report(a):
     w("Backlog, in deliveries = events not yet routed (`route` group lag + pending) × subscriptions + delivery jobs not settled (`XLEN {shiprelay}:deliveries`), sampled every second; "
       "\"settled\" when the end-of-load value is within 25 % of the mid-run one. "
       "Latency = sink's receive time − `data.provider.received_at`. \"Draining\" is the delivery rate after the senders stop, "
-      "i.e. delivery alone, which is what the delivery ceiling measures.")
+      "routing + delivery with no ingest competing for the cores; the ceiling does delivery only (no routing), "
+      "so when the backlog is unrouted events the ratio also charges routing to shiprelay.")
     w("")
     w("### Resources")
     w("")
