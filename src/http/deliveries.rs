@@ -13,12 +13,12 @@ use super::AppState;
 use super::api_key::ApiCaller;
 use super::body::{parse_json, read_limited};
 use super::idempotent::{self, Created, IdempotencyKey};
-use super::pagination::{CursorInfo, page_size};
+use super::pagination::{CursorInfo, cursor, page_size};
 use crate::delivery::cache::Subscriptions as Snapshot;
 use crate::delivery::job::Job;
 use crate::delivery::route::plan;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::queue::Entry;
+use crate::queue::{Entry, StreamId};
 
 /// Dead letters examined per redrive call at most.
 const REDRIVE_SCAN_LIMIT: usize = 10_000;
@@ -74,29 +74,6 @@ pub struct DeadLetter {
     pub event: serde_json::Value,
 }
 
-fn cursor_end(cursor: &Option<String>) -> Result<String, ApiError> {
-    match cursor {
-        None => Ok("+".into()),
-        Some(c) => {
-            let (ms, seq) = c
-                .split_once('-')
-                .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
-                .ok_or_else(|| {
-                    ApiError::InvalidRequest(vec![FieldError::new(
-                        "cursor",
-                        "not a cursor returned by this API",
-                    )])
-                })?;
-            // Nothing is older than 0-0, and Redis refuses `(0-0`: the inclusive bound (which no
-            // entry can have) gives the same empty page.
-            if (ms, seq) == (0, 0) {
-                return Ok("0-0".into());
-            }
-            Ok(format!("({ms}-{seq}"))
-        }
-    }
-}
-
 fn ensure_subscription<'a>(
     snapshot: &'a Snapshot,
     id: &str,
@@ -135,10 +112,10 @@ pub async fn attempts(
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
     let size = page_size(params.page_size, &mut errors) as usize;
+    let before = cursor(params.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
     }
-    let end = cursor_end(&params.cursor)?;
     if state
         .queue
         .subscription(&id)
@@ -152,7 +129,7 @@ pub async fn attempts(
     }
     let entries = state
         .queue
-        .stream_page(&state.queue.keys().attempts(&id), &end, size)
+        .stream_page(&state.queue.keys().attempts(&id), before, size)
         .await
         .map_err(|e| state.unavailable(e))?;
     let next_cursor = (entries.len() == size)
@@ -202,10 +179,10 @@ pub async fn dead_letters(
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
     let size = page_size(params.page_size, &mut errors) as usize;
+    let mut before = cursor(params.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
     }
-    let mut end = cursor_end(&params.cursor)?;
     let dead = state.queue.keys().dead();
     let mut data = Vec::new();
     let mut next_cursor = None;
@@ -213,13 +190,13 @@ pub async fn dead_letters(
     'scan: loop {
         let entries = state
             .queue
-            .stream_page(&dead, &end, SCAN_BATCH)
+            .stream_page(&dead, before, SCAN_BATCH)
             .await
             .map_err(|e| state.unavailable(e))?;
         let exhausted = entries.len() < SCAN_BATCH;
         for entry in entries {
             scanned += 1;
-            end = format!("({}", entry.id);
+            before = StreamId::parse(&entry.id);
             let id = entry.id.clone();
             if let Some(letter) = dead_letter(entry)
                 && params
@@ -238,7 +215,7 @@ pub async fn dead_letters(
             break;
         }
         if scanned >= REDRIVE_SCAN_LIMIT {
-            next_cursor = Some(end.trim_start_matches('(').to_string());
+            next_cursor = before.map(|id| id.to_string());
             break;
         }
     }

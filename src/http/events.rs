@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::api_key::ApiCaller;
-use super::pagination::{CursorInfo, Paged, page_size};
+use super::pagination::{CursorInfo, Paged, cursor, page_size};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::event::{Event, EventType};
 use crate::queue::EventQuery;
@@ -87,13 +87,7 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
             format!("`{s}` is not a configured source"),
         ));
     }
-    let cursor = params.cursor.as_deref().map(canonical_stream_id);
-    if let Some(None) = cursor {
-        errors.push(FieldError::new(
-            "cursor",
-            "not a cursor returned by this API",
-        ));
-    }
+    let cursor = cursor(params.cursor.as_deref(), &mut errors);
     let to_ms =
         |t: Option<DateTime<Utc>>| t.map(|t| u64::try_from(t.timestamp_millis()).unwrap_or(0));
     let (since_ms, until_ms) = (to_ms(params.since), to_ms(params.until));
@@ -112,21 +106,9 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
         subject: params.subject,
         since_ms,
         until_ms,
-        cursor: cursor.flatten(),
+        cursor,
         page_size: size as usize,
     })
-}
-
-/// A stream id `<ms>-<seq>` written canonically (`00-0` is `0-0`), or `None` when it is not one.
-fn canonical_stream_id(text: &str) -> Option<String> {
-    let (ms, seq) = text.split_once('-')?;
-    let number = |part: &str| {
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse::<u64>().ok())
-            .flatten()
-    };
-    Some(format!("{}-{}", number(ms)?, number(seq)?))
 }
 
 /// One event by its id, while it is retained (`redis.events_retention_secs`).
@@ -155,26 +137,4 @@ pub async fn get_one(
         .map_err(|e| state.unavailable(e))?
         .ok_or_else(|| ApiError::NotFound(format!("no event with id `{id}`")))?;
     Ok(HttpResponse::Ok().json(event))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::canonical_stream_id;
-
-    fn is_stream_id(text: &str) -> bool {
-        canonical_stream_id(text).is_some()
-    }
-
-    #[test]
-    fn cursors_are_stream_ids() {
-        assert!(is_stream_id("1700000000000-0"));
-        assert!(!is_stream_id("1700000000000"));
-        assert!(!is_stream_id("-0"));
-        assert!(!is_stream_id("abc-1"));
-        assert!(!is_stream_id("1-2-3"));
-        assert!(!is_stream_id("99999999999999999999-0"), "beyond u64");
-        assert!(!is_stream_id("+1-0"));
-        assert_eq!(canonical_stream_id("00-0").as_deref(), Some("0-0"));
-        assert_eq!(canonical_stream_id("0017-02").as_deref(), Some("17-2"));
-    }
 }

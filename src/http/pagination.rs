@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
+use crate::queue::StreamId;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -52,6 +53,19 @@ pub fn page_size(requested: Option<u64>, errors: &mut Vec<FieldError>) -> u64 {
         ));
     }
     size
+}
+
+/// A `cursor` query parameter: a stream id this API returned as `nextCursor`.
+pub fn cursor(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<StreamId> {
+    let value = value?;
+    let parsed = StreamId::parse(value);
+    if parsed.is_none() {
+        errors.push(FieldError::new(
+            "cursor",
+            "not a cursor returned by this API",
+        ));
+    }
+    parsed
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use redis::streams::{StreamRangeReply, StreamReadReply};
 
+use super::stream::{StreamId, entry, text};
 use super::{Queue, QueueError};
 use crate::delivery::job::Job;
 
@@ -252,13 +253,20 @@ impl Queue {
         self.bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
-    /// Newest-first entries of a stream from `end` (inclusive `+`, or exclusive `(id`).
+    /// Newest-first entries of a stream: the newest, or those older than `older_than`.
     pub async fn stream_page(
         &self,
         stream: &str,
-        end: &str,
+        older_than: Option<StreamId>,
         count: usize,
     ) -> Result<Vec<Entry>, QueueError> {
+        let end = match older_than {
+            None => "+".to_string(),
+            Some(id) => match id.older_bound() {
+                Some(bound) => bound,
+                None => return Ok(Vec::new()),
+            },
+        };
         let mut conn = self.conn();
         let reply: StreamRangeReply = self
             .bounded(
@@ -357,31 +365,5 @@ impl Queue {
                 .await?;
         }
         Ok(())
-    }
-}
-
-/// A stream entry id, ordered as Redis orders them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct StreamId(pub u64, pub u64);
-
-impl StreamId {
-    pub(super) fn parse(text: &str) -> Option<StreamId> {
-        let (ms, seq) = text.split_once('-')?;
-        Some(StreamId(ms.parse().ok()?, seq.parse().ok()?))
-    }
-}
-
-fn text(value: Option<&redis::Value>) -> Option<String> {
-    value.and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
-}
-
-fn entry(id: redis::streams::StreamId) -> Entry {
-    Entry {
-        fields: id
-            .map
-            .into_iter()
-            .filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v)))
-            .collect(),
-        id: id.id,
     }
 }

@@ -4,10 +4,9 @@
 //! A page scans at most [`SCAN_BUDGET`] entries, so a filter that matches rarely still answers
 //! promptly; the cursor then says where to continue.
 
-use std::collections::HashMap;
-
 use redis::streams::StreamRangeReply;
 
+use super::stream::{StreamId, entry};
 use super::{Queue, QueueError};
 use crate::event::Event;
 
@@ -26,8 +25,8 @@ pub struct EventQuery {
     pub since_ms: Option<u64>,
     /// Received at or before (ms).
     pub until_ms: Option<u64>,
-    /// Continue after this stream id (exclusive), from a previous page.
-    pub cursor: Option<String>,
+    /// Continue with entries older than this one, from a previous page.
+    pub cursor: Option<StreamId>,
     pub page_size: usize,
 }
 
@@ -40,18 +39,19 @@ pub struct EventsPage {
 
 impl Queue {
     pub async fn events_page(&self, query: &EventQuery) -> Result<EventsPage, QueueError> {
-        if query.cursor.as_deref() == Some("0-0") {
-            // Nothing is older than the first possible id (and Redis refuses `(0-0` as a bound).
-            return Ok(EventsPage {
-                events: Vec::new(),
-                next_cursor: None,
-            });
-        }
         let start = query
             .since_ms
             .map_or_else(|| "-".to_string(), |ms| format!("{ms}-0"));
-        let mut end = match (&query.cursor, query.until_ms) {
-            (Some(cursor), _) => format!("({cursor}"),
+        let mut end = match (query.cursor, query.until_ms) {
+            (Some(cursor), _) => match cursor.older_bound() {
+                Some(bound) => bound,
+                None => {
+                    return Ok(EventsPage {
+                        events: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            },
             (None, Some(ms)) => format!("{ms}-{}", u64::MAX),
             (None, None) => "+".to_string(),
         };
@@ -72,9 +72,9 @@ impl Queue {
                 )
                 .await?;
             let exhausted = reply.ids.len() < SCAN_BATCH;
-            for entry in reply.ids {
+            for entry in reply.ids.into_iter().map(entry) {
                 scanned += 1;
-                let fields = text_fields(entry.map);
+                let fields = entry.fields;
                 end = format!("({}", entry.id);
                 if query
                     .event_type
@@ -146,7 +146,7 @@ impl Queue {
             .ids
             .into_iter()
             .next()
-            .and_then(|entry| text_fields(entry.map).remove("event"))
+            .and_then(|found| entry(found).fields.remove("event"))
             .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
@@ -169,10 +169,4 @@ impl Queue {
         let mut conn = self.conn();
         self.bounded(invocation.invoke_async(&mut conn)).await
     }
-}
-
-fn text_fields(map: HashMap<String, redis::Value>) -> HashMap<String, String> {
-    map.into_iter()
-        .filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v)))
-        .collect()
 }

@@ -10,6 +10,7 @@ mod events;
 mod idempotency;
 mod keys;
 mod stats;
+mod stream;
 mod subscriptions;
 
 use std::future::Future;
@@ -24,6 +25,7 @@ pub use events::{EventQuery, EventsPage};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
 pub use stats::QueueStats;
+pub use stream::StreamId;
 pub use subscriptions::SubscriptionsPage;
 
 use crate::config::RedisSettings;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use redis::streams::StreamRangeReply;
 
-use super::delivery::{ROUTE_GROUP, StreamId};
+use super::delivery::ROUTE_GROUP;
+use super::stream::{StreamId, text as as_text};
 use super::{Queue, QueueError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,8 +175,4 @@ impl Queue {
         let oldest = candidates.into_iter().flatten().min().map(|id| id.0);
         Ok((lag + pending, oldest))
     }
-}
-
-fn as_text(value: Option<&redis::Value>) -> Option<String> {
-    value.and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
 }
