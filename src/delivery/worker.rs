@@ -176,19 +176,9 @@ impl Worker {
 
     async fn drop_unreadable(&self, entry: &Entry) {
         tracing::error!(entry = %entry.id, "unreadable delivery job dropped");
-        let junk = Job {
-            event_id: String::new(),
-            subscription_id: String::new(),
-            attempt: 0,
-            first_attempt_at: None,
-            subject: None,
-            event_time: Utc::now(),
-            received_at: Utc::now(),
-            event: String::new(),
-        };
-        let _ = self
-            .settle(&entry.id, &junk, Settle::Skip, "unreadable", &[])
-            .await;
+        if let Err(error) = self.queue.discard(&entry.id).await {
+            tracing::warn!(%error, "could not drop an unreadable job; it will be reclaimed");
+        }
     }
 
     async fn defer(&self, entry_id: &str, job: &Job) {
@@ -226,10 +216,7 @@ impl Worker {
         let now = Utc::now();
         let Some(subscription) = subscriptions.get(&job.subscription_id) else {
             tracing::info!("subscription deleted; job dropped");
-            return self
-                .settle(entry_id, &job, Settle::Skip, "", &[])
-                .await
-                .map(drop);
+            return self.queue.discard(entry_id).await;
         };
         if !subscription.enabled {
             self.metrics.count_delivery("dead");

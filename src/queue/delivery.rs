@@ -48,8 +48,6 @@ pub enum Settle {
     Defer {
         due_ms: i64,
     },
-    /// Dropped: the subscription no longer exists.
-    Skip,
 }
 
 impl Queue {
@@ -197,7 +195,6 @@ impl Queue {
             Settle::Retry { due_ms } => ("retry", due_ms),
             Settle::Dead => ("dead", 0),
             Settle::Defer { due_ms } => ("defer", due_ms),
-            Settle::Skip => ("skip", 0),
         };
         let mut invocation = self.scripts.settle.prepare_invoke();
         invocation
@@ -220,6 +217,22 @@ impl Queue {
         let mut conn = self.conn();
         let failing_since: Option<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
         Ok(failing_since)
+    }
+
+    /// Acknowledges and deletes a job that will never be attempted (unreadable, or its
+    /// subscription was deleted), atomically.
+    pub async fn discard(&self, entry_id: &str) -> Result<(), QueueError> {
+        let mut conn = self.conn();
+        self.bounded(
+            redis::pipe()
+                .atomic()
+                .xack(self.keys.deliveries(), DELIVER_GROUP, &[entry_id])
+                .ignore()
+                .xdel(self.keys.deliveries(), &[entry_id])
+                .ignore()
+                .query_async::<()>(&mut conn),
+        )
+        .await
     }
 
     /// Moves up to `limit` due retries into the deliveries stream; returns how many.

@@ -3,7 +3,7 @@
 -- schedule its retry or dead-letter it, log the attempt, and track the subscription's failure streak.
 -- KEYS[1]: deliveries stream   KEYS[2]: retry sorted set   KEYS[3]: dead stream
 -- KEYS[4]: the subscription's attempt log   KEYS[5]: the subscription hash
--- ARGV[1]: deliver group   ARGV[2]: job entry id   ARGV[3]: delivered|retry|dead|defer|skip
+-- ARGV[1]: deliver group   ARGV[2]: job entry id   ARGV[3]: delivered|retry|dead|defer
 -- ARGV[4]: due time (ms) for retry/defer   ARGV[5]: job JSON to schedule or dead-letter
 -- ARGV[6]: reason   ARGV[7]: now (ms)   ARGV[8]: attempt log length
 -- ARGV[9..]: attempt log entry as field, value pairs (none: nothing is logged)

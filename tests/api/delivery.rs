@@ -746,3 +746,63 @@ async fn shutdown_finishes_deliveries_in_flight() {
         .unwrap();
     assert_eq!(pending.0, 0, "nothing left pending");
 }
+
+#[tokio::test]
+async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
+    let app = spawn_app().await;
+    let sink = Sink::start().await;
+    sink.answer(Answer::status(500));
+    let sub = subscribe(&app, &sink, json!({})).await;
+    ingest(&app, "e1").await;
+    sink.wait_for(1, WAIT).await; // the job is now waiting for its retry
+    let path = format!("/v1/subscriptions/{}", sub["id"].as_str().unwrap());
+    assert_eq!(
+        app.api(Method::DELETE, &path)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+
+    let mut conn = app.redis.conn().await;
+    let _: String = redis::cmd("XADD")
+        .arg("{test}:deliveries")
+        .arg("*")
+        .arg("job")
+        .arg("not a job")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let queued = || async {
+        let mut conn = app.redis.conn().await;
+        let deliveries: usize = redis::cmd("XLEN")
+            .arg("{test}:deliveries")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let retries: usize = redis::cmd("ZCARD")
+            .arg("{test}:retry")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        deliveries + retries
+    };
+    eventually("both jobs discarded", || async { queued().await == 0 }).await;
+    let dead: usize = redis::cmd("XLEN")
+        .arg("{test}:dead")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        dead, 0,
+        "nothing to redrive for a subscription that no longer exists"
+    );
+    let attempts_after = sink.received().len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        sink.received().len(),
+        attempts_after,
+        "no attempt after the deletion was settled"
+    );
+}
