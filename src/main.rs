@@ -7,6 +7,10 @@ use clap::{Parser, Subcommand};
 use shiprelay::config::{Config, ConfigError, Role};
 use shiprelay::startup::{Application, stop_on_signals};
 
+/// glibc's allocator took a fifth of the ingest CPU in the benchmark profile (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "Webhook relay for logistics events")]
 struct Cli {
