@@ -24,7 +24,7 @@ pub struct Job {
 
 impl Job {
     /// A first-attempt job for `subscription_id` from a stored event.
-    pub fn first(event: &crate::event::Event, event_json: &str, subscription_id: &str) -> Job {
+    pub fn first(event: &crate::event::EventHead, event_json: &str, subscription_id: &str) -> Job {
         Job {
             event_id: event.id.clone(),
             subscription_id: subscription_id.to_string(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::cache::{SubscriptionCache, Subscriptions};
 use super::job::Job;
 use super::runtime::Shutdown;
-use crate::event::Event;
+use crate::event::EventHead;
 use crate::queue::{Entry, Queue, ROUTE_GROUP};
 use crate::subscriptions::matching::{EventFacts, matches};
 
@@ -17,7 +17,7 @@ pub fn plan(
     target: Option<&str>,
     subscriptions: &Subscriptions,
 ) -> Result<Vec<Job>, String> {
-    let event: Event =
+    let event: EventHead =
         serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
     let jobs = match target {
         Some(id) => subscriptions
@@ -47,6 +47,10 @@ pub struct Router {
 
 const BATCH: usize = 100;
 const BLOCK_MS: u64 = 1000;
+/// After a read that did not fill a batch, events get this long to gather before the next one.
+/// Without it, a steady stream is routed one or two events per round trip, and the router's
+/// Redis calls cost more than ingest itself (BENCHMARKS.md); an event waits at most this long.
+pub const LINGER: Duration = Duration::from_millis(5);
 
 impl Router {
     pub async fn run(self, mut shutdown: Shutdown) {
@@ -66,12 +70,16 @@ impl Router {
                     .await
             };
             let result = match read {
-                Ok(entries) => self.route(&entries).await,
+                Ok(entries) => self.route(&entries).await.map(|()| entries.len()),
                 Err(e) => Err(e),
             };
-            if let Err(error) = result {
-                tracing::error!(%error, "routing failed; retrying shortly");
-                shutdown.sleep(Duration::from_millis(500)).await;
+            match result {
+                Ok(read) if read > 0 && read < BATCH => shutdown.sleep(LINGER).await,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "routing failed; retrying shortly");
+                    shutdown.sleep(Duration::from_millis(500)).await;
+                }
             }
         }
     }

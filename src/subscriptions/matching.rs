@@ -5,7 +5,7 @@
 //! validation uses; stored patterns have passed it, and a pattern that somehow did not simply never
 //! matches.
 
-use crate::event::{Event, EventType};
+use crate::event::{EventHead, EventType};
 
 use super::model::Subscription;
 
@@ -103,7 +103,7 @@ pub struct EventFacts<'a> {
 }
 
 impl EventFacts<'_> {
-    pub fn of(event: &Event) -> EventFacts<'_> {
+    pub fn of(event: &EventHead) -> EventFacts<'_> {
         EventFacts {
             event_type: event.event_type,
             source_id: event
@@ -145,7 +145,7 @@ fn pattern_text_matches(pattern: &str, event_type: EventType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EventData, Kind, ProviderInfo};
+    use crate::event::{Event, EventData, Kind, ProviderInfo};
     use crate::secret::Secret;
     use crate::subscriptions::model::{CreateSubscription, create};
     use chrono::{TimeZone, Utc};
@@ -367,7 +367,8 @@ mod tests {
         let mut data = EventData::new(Kind::Tracking, provider, serde_json::json!({}));
         data.carrier = Some("usps".into());
         let event = Event::draft("flexops_main", EventType::TrackingUpdated, None, at, data);
-        let f = EventFacts::of(&event);
+        let head = EventHead::from(&event);
+        let f = EventFacts::of(&head);
         assert_eq!(
             f,
             facts(EventType::TrackingUpdated, "flexops_main", Some("usps"))
