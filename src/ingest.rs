@@ -13,7 +13,7 @@ use crate::auth::{self, AuthError, HeaderSource};
 use crate::config::Source;
 use crate::event::EventType;
 use crate::providers::{self, Context, NormalizeError};
-use crate::queue::{Enqueued, QuarantineEntry, Queue, QueueError};
+use crate::queue::{Enqueued, Enqueuer, QuarantineEntry, Queue, QueueError};
 
 /// One provider request, as the HTTP layer hands it over.
 pub struct Request<'a> {
@@ -48,14 +48,17 @@ pub enum IngestError {
 pub struct Ingestor {
     sources: HashMap<String, Source>,
     queue: Queue,
+    enqueuer: Enqueuer,
     dedupe_ttl_secs: u64,
 }
 
 impl Ingestor {
+    /// Must be called within a Tokio runtime: it starts the [`Enqueuer`]'s task.
     pub fn new(sources: Vec<Source>, queue: Queue, dedupe_ttl_secs: u64) -> Ingestor {
         let sources = sources.into_iter().map(|s| (s.id.clone(), s)).collect();
         Ingestor {
             sources,
+            enqueuer: Enqueuer::spawn(queue.clone()),
             queue,
             dedupe_ttl_secs,
         }
@@ -86,7 +89,7 @@ impl Ingestor {
         match providers::normalize(&source.provider, cx, request.body, &mut random) {
             Ok(normalized) => {
                 let enqueued = self
-                    .queue
+                    .enqueuer
                     .enqueue(
                         &source.id,
                         &normalized.dedupe_key,

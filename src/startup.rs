@@ -47,12 +47,10 @@ impl Application {
         let role = settings.server.role;
         let metrics_on_main = settings.metrics.listen.is_empty();
         let document = openapi_document(role, metrics_on_main);
+        let sources = config.sources.clone();
+        let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
+        let ingest_queue = queue.clone();
         let state = web::Data::new(AppState {
-            ingestor: Ingestor::new(
-                config.sources.clone(),
-                queue.clone(),
-                settings.ingest.dedupe_ttl_secs,
-            ),
             queue,
             metrics: metrics.clone(),
             max_body_bytes: settings.server.max_body_bytes,
@@ -70,14 +68,27 @@ impl Application {
         });
         let queue = state.queue.clone();
         let mut server = HttpServer::new(move || {
-            App::new()
+            let app = App::new()
                 .into_utoipa_app()
                 .configure(|config| http::services(config, role, metrics_on_main))
                 .into_app()
                 .configure(http::extractor_config)
                 .wrap(from_fn(http::correlation::middleware))
                 .app_data(state.clone())
-                .default_service(web::to(http::fallback))
+                .default_service(web::to(http::fallback));
+            if !role.serves_api() {
+                return app;
+            }
+            // Per HTTP worker thread: ingest has its own Redis connection and enqueue task here,
+            // so a provider request never waits for another thread to be scheduled.
+            let ingest_queue = ingest_queue
+                .separate()
+                .expect("Queue::connect accepted these settings");
+            app.app_data(web::Data::new(Ingestor::new(
+                sources.clone(),
+                ingest_queue,
+                dedupe_ttl_secs,
+            )))
         })
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs)

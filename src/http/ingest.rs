@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use crate::auth::HeaderSource;
 use crate::error::{ApiError, Problem};
-use crate::ingest::{IngestError, Outcome, Request};
+use crate::ingest::{IngestError, Ingestor, Outcome, Request};
 use crate::metrics::{IngestOutcome, UNKNOWN_SOURCE};
 
 struct Headers<'a>(&'a HeaderMap);
@@ -55,12 +55,13 @@ struct Accepted<'a> {
 #[post("/ingest/{source}")]
 pub async fn receive(
     state: web::Data<AppState>,
+    ingestor: web::Data<Ingestor>,
     request: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let source_id = path.into_inner();
-    let Some(source) = state.ingestor.source(&source_id) else {
+    let Some(source) = ingestor.source(&source_id) else {
         state
             .metrics
             .count_ingest(UNKNOWN_SOURCE, IngestOutcome::NotFound);
@@ -73,7 +74,7 @@ pub async fn receive(
         .ingest_duration
         .with_label_values(&[source.id.as_str()])
         .start_timer();
-    let result = handle(&state, &request, source, payload).await;
+    let result = handle(&state, &ingestor, &request, source, payload).await;
     timer.observe_duration();
     let outcome = match &result {
         Ok((outcome, _)) => *outcome,
@@ -88,6 +89,7 @@ pub async fn receive(
 
 async fn handle(
     state: &AppState,
+    ingestor: &Ingestor,
     request: &HttpRequest,
     source: &crate::config::Source,
     payload: web::Payload,
@@ -106,7 +108,7 @@ async fn handle(
         correlation_id: &correlation_id,
         received_at: chrono::Utc::now(),
     };
-    match state.ingestor.ingest(source, ingest_request).await {
+    match ingestor.ingest(source, ingest_request).await {
         Ok(Outcome::Accepted { ids, types }) => {
             for event_type in types {
                 state

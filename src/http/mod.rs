@@ -21,14 +21,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Role;
 use crate::error::{ApiError, FieldError};
-use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::queue::{Queue, QueueError};
 use crate::secret::Secret;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub ingestor: Ingestor,
     pub queue: Queue,
     pub metrics: Metrics,
     pub max_body_bytes: usize,

@@ -6,6 +6,7 @@
 //! while Redis is down and recovers when it comes back, without a restart.
 
 mod delivery;
+mod enqueue;
 mod events;
 mod idempotency;
 mod keys;
@@ -21,6 +22,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle, Settlement};
+pub use enqueue::{Enqueued, Enqueuer};
 pub use events::{EventQuery, EventsPage};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
@@ -29,9 +31,8 @@ pub use stream::StreamId;
 pub use subscriptions::SubscriptionsPage;
 
 use crate::config::RedisSettings;
-use crate::event::Event;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueueError {
     #[error("Redis did not answer within {0:?}")]
     Timeout(Duration),
@@ -39,15 +40,6 @@ pub enum QueueError {
     Redis(#[from] redis::RedisError),
     #[error("unexpected reply from Redis: {0}")]
     Reply(String),
-}
-
-/// What the atomic enqueue did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Enqueued {
-    /// New: these event ids were appended.
-    Accepted(Vec<String>),
-    /// Seen before: nothing was written; these are the ids it was first accepted as.
-    Duplicate(Vec<String>),
 }
 
 /// A verified payload that could not be normalised.
@@ -130,9 +122,20 @@ impl Queue {
     /// The same queue on a connection of its own, for a loop that blocks on XREADGROUP: a
     /// blocking read on the shared (multiplexed) connection would hold up every other command.
     pub fn dedicated(&self) -> Result<Queue, QueueError> {
+        // Blocking reads are bounded by `read_group` itself, not by a response timeout.
+        self.on_new_connection(None)
+    }
+
+    /// The same queue on a connection of its own, with the usual bounds. The connection is made
+    /// on first use, by the runtime (thread) that uses it first: an HTTP worker thread with its
+    /// own connection talks to Redis without handing every command to another thread.
+    pub fn separate(&self) -> Result<Queue, QueueError> {
+        self.on_new_connection(Some(self.timeout))
+    }
+
+    fn on_new_connection(&self, response_timeout: Option<Duration>) -> Result<Queue, QueueError> {
         Ok(Queue {
-            // Blocking reads are bounded by `read_group` itself, not by a response timeout.
-            conn: manager(&self.client, self.connect_timeout, None)?,
+            conn: manager(&self.client, self.connect_timeout, response_timeout)?,
             client: self.client.clone(),
             ..self.clone()
         })
@@ -184,48 +187,6 @@ impl Queue {
             "PONG" => Ok(()),
             other => Err(QueueError::Reply(other.to_string())),
         }
-    }
-
-    /// Appends `events` to the events stream unless `dedupe_key` was seen from `source` within
-    /// `ttl_secs`: one atomic script, so a crash or error never leaves a half-done state.
-    pub async fn enqueue(
-        &self,
-        source: &str,
-        dedupe_key: &str,
-        events: &[Event],
-        ttl_secs: u64,
-    ) -> Result<Enqueued, QueueError> {
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
-        let mut invocation = self.scripts.enqueue.prepare_invoke();
-        invocation
-            .key(self.keys.seen(source, dedupe_key))
-            .key(self.keys.events());
-        for event in events {
-            invocation.key(self.keys.event_index(&event.id));
-        }
-        invocation
-            .arg(ttl_secs)
-            .arg(&ids_json)
-            .arg(self.index_ttl_secs);
-        for event in events {
-            let json =
-                serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
-            invocation
-                .arg(&event.id)
-                .arg(event.event_type.as_str())
-                .arg(json);
-        }
-        let mut conn = self.conn.clone();
-        let (fresh, stored): (i64, String) =
-            self.bounded(invocation.invoke_async(&mut conn)).await?;
-        let ids: Vec<String> = serde_json::from_str(&stored)
-            .map_err(|e| QueueError::Reply(format!("seen value is not a JSON id list: {e}")))?;
-        Ok(if fresh == 1 {
-            Enqueued::Accepted(ids)
-        } else {
-            Enqueued::Duplicate(ids)
-        })
     }
 
     /// Keeps a payload that verified but could not be normalised; returns its stream entry id.

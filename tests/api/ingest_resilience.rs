@@ -1,7 +1,7 @@
 //! Nothing is acknowledged that is not stored: Redis outages give 503 + Retry-After and recover by
 //! themselves; concurrent requests land exactly once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -176,34 +176,57 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
 
 #[tokio::test]
 async fn hundreds_of_concurrent_requests_all_land_exactly_once() {
+    // Concurrent requests are enqueued in shared script calls: each answer must still name the
+    // events of its own request, and a repeat within the same call must be seen as one.
     let app = std::sync::Arc::new(spawn_app().await);
     let mut tasks = Vec::new();
-    for i in 0..300 {
+    for i in 0..400 {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
-            let body = flexops_event(&format!("evt_{i}"));
+            let provider_id = format!("evt_{}", i % 300);
+            let body = flexops_event(&provider_id);
             let response = app
                 .post_ingest("flexops", &body, &flexops_headers(&body))
                 .await;
             assert_eq!(response.status(), 200);
+            let replayed = response.headers().contains_key("idempotent-replayed");
             let answer: Value = response.json().await.unwrap();
-            answer["events"][0].as_str().unwrap().to_string()
+            let id = answer["events"][0].as_str().unwrap().to_string();
+            (provider_id, id, replayed)
         }));
     }
-    let mut ids = HashSet::new();
+    let mut answered: HashMap<String, String> = HashMap::new();
+    let mut fresh = 0;
     for task in tasks {
-        ids.insert(task.await.unwrap());
+        let (provider_id, id, replayed) = task.await.unwrap();
+        fresh += usize::from(!replayed);
+        let first = answered.entry(provider_id.clone()).or_insert(id.clone());
+        assert_eq!(
+            *first, id,
+            "every answer for {provider_id} names the same event"
+        );
     }
-    assert_eq!(ids.len(), 300);
-    let stored: HashSet<String> = app
+    assert_eq!(
+        fresh, 300,
+        "each provider event was stored by exactly one request"
+    );
+    let stored: HashMap<String, String> = app
         .stored_events()
         .await
         .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
+        .map(|e| {
+            (
+                e["data"]["provider"]["event_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                e["id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
-        stored, ids,
-        "every acknowledged id is stored, and nothing else"
+        stored, answered,
+        "every acknowledged id is stored as the event its request sent, and nothing else"
     );
 }
 

@@ -1,0 +1,233 @@
+//! Enqueueing provider requests: dedupe and append in one atomic script, and group commit.
+//!
+//! Under load many provider requests are waiting on Redis at once. Sending each as its own script
+//! call makes Redis pay a round trip, a script invocation and an AOF write per request, and that,
+//! not the work itself, was the ingest bottleneck. The [`Enqueuer`] therefore hands requests to one
+//! task that sends whatever has gathered while the previous calls were in flight as one call (a
+//! few calls overlap, so Redis is never idle waiting for us). An idle relay sends a request at once,
+//! so nothing waits for a batch to fill.
+//!
+//! Each request keeps its own guarantees inside a batch: it is deduplicated on its own key, and its
+//! events are all written or none are. The batch as a whole is one script, so it is all-or-nothing
+//! too: an error or an out-of-memory refusal fails every request in it, each of which then answers
+//! 503 and is resent by its provider.
+
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::{Queue, QueueError};
+use crate::event::Event;
+
+/// Requests sent in one script call at most.
+const MAX_BATCH_REQUESTS: usize = 128;
+/// A call takes no more requests once it holds this many bytes of events.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+/// Script calls in flight at once.
+const MAX_CALLS_IN_FLIGHT: usize = 4;
+/// Requests waiting for a call; beyond this, handlers wait to hand theirs over.
+const WAITING: usize = 4096;
+
+/// What the atomic enqueue did for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// New: these event ids were appended.
+    Accepted(Vec<String>),
+    /// Seen before: nothing was written; these are the ids it was first accepted as.
+    Duplicate(Vec<String>),
+}
+
+/// One provider request, serialised and ready for the script.
+struct Request {
+    seen_key: String,
+    dedupe_ttl_secs: u64,
+    ids_json: String,
+    /// Per event: its id-index key, id, type and CloudEvent JSON.
+    events: Vec<[String; 4]>,
+}
+
+impl Request {
+    fn new(
+        queue: &Queue,
+        source: &str,
+        dedupe_key: &str,
+        events: &[Event],
+        dedupe_ttl_secs: u64,
+    ) -> Result<Request, QueueError> {
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let events = events
+            .iter()
+            .map(|event| {
+                let json =
+                    serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
+                Ok([
+                    queue.keys.event_index(&event.id),
+                    event.id.clone(),
+                    event.event_type.as_str().to_string(),
+                    json,
+                ])
+            })
+            .collect::<Result<_, QueueError>>()?;
+        Ok(Request {
+            seen_key: queue.keys.seen(source, dedupe_key),
+            dedupe_ttl_secs,
+            ids_json,
+            events,
+        })
+    }
+
+    fn bytes(&self) -> usize {
+        self.events.iter().map(|e| e[3].len()).sum()
+    }
+}
+
+impl Queue {
+    /// Enqueues several requests in one script call; one outcome per request, in order.
+    async fn enqueue_batch(&self, requests: &[Request]) -> Result<Vec<Enqueued>, QueueError> {
+        let mut invocation = self.scripts.enqueue.prepare_invoke();
+        invocation.key(self.keys.events()).arg(self.index_ttl_secs);
+        for request in requests {
+            invocation
+                .key(&request.seen_key)
+                .arg(request.dedupe_ttl_secs)
+                .arg(request.events.len())
+                .arg(&request.ids_json);
+            for [index_key, id, event_type, json] in &request.events {
+                invocation.key(index_key).arg(id).arg(event_type).arg(json);
+            }
+        }
+        let mut conn = self.conn.clone();
+        let reply: Vec<(i64, String)> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        if reply.len() != requests.len() {
+            return Err(QueueError::Reply(format!(
+                "{} outcomes for {} requests",
+                reply.len(),
+                requests.len()
+            )));
+        }
+        reply
+            .into_iter()
+            .map(|(fresh, stored)| {
+                let ids: Vec<String> = serde_json::from_str(&stored).map_err(|e| {
+                    QueueError::Reply(format!("seen value is not a JSON id list: {e}"))
+                })?;
+                Ok(if fresh == 1 {
+                    Enqueued::Accepted(ids)
+                } else {
+                    Enqueued::Duplicate(ids)
+                })
+            })
+            .collect()
+    }
+}
+
+struct Waiting {
+    request: Request,
+    reply: oneshot::Sender<Result<Enqueued, QueueError>>,
+}
+
+/// Enqueues provider requests through the group-commit task (see the module docs).
+#[derive(Clone)]
+pub struct Enqueuer {
+    queue: Queue,
+    /// Script calls in flight, from callers and the task together.
+    calls: Arc<Semaphore>,
+    waiting: mpsc::Sender<Waiting>,
+}
+
+impl Enqueuer {
+    /// Starts the task that sends the batches; it ends when the last `Enqueuer` is dropped.
+    /// Must be called within a Tokio runtime.
+    pub fn spawn(queue: Queue) -> Enqueuer {
+        let (waiting, receiver) = mpsc::channel(WAITING);
+        let calls = Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT));
+        tokio::spawn(send_batches(queue.clone(), calls.clone(), receiver));
+        Enqueuer {
+            queue,
+            calls,
+            waiting,
+        }
+    }
+
+    /// Appends `events` to the events stream unless `dedupe_key` was seen from `source` within
+    /// `ttl_secs`, in one call with whatever other requests are waiting. Bounded by the Redis
+    /// command timeout as a whole; a request that gives up is not sent later.
+    pub async fn enqueue(
+        &self,
+        source: &str,
+        dedupe_key: &str,
+        events: &[Event],
+        ttl_secs: u64,
+    ) -> Result<Enqueued, QueueError> {
+        let request = Request::new(&self.queue, source, dedupe_key, events, ttl_secs)?;
+        // With a call to spare (the task takes freed calls first when it has requests waiting),
+        // the request goes at once from here: no hand-over, so an idle relay adds no latency.
+        if let Ok(_call) = self.calls.try_acquire() {
+            let mut outcomes = self.queue.enqueue_batch(&[request]).await?;
+            return outcomes
+                .pop()
+                .ok_or_else(|| QueueError::Reply("no outcome for the request".into()));
+        }
+        let (reply, outcome) = oneshot::channel();
+        let handed_over = async {
+            self.waiting
+                .send(Waiting { request, reply })
+                .await
+                .map_err(|_| QueueError::Reply("the enqueue task has stopped".into()))?;
+            outcome
+                .await
+                .map_err(|_| QueueError::Reply("the enqueue task dropped the request".into()))?
+        };
+        match tokio::time::timeout(self.queue.timeout, handed_over).await {
+            Ok(result) => result,
+            Err(_) => self
+                .queue
+                .counted(Err(QueueError::Timeout(self.queue.timeout))),
+        }
+    }
+}
+
+async fn send_batches(queue: Queue, calls: Arc<Semaphore>, mut receiver: mpsc::Receiver<Waiting>) {
+    while let Some(first) = receiver.recv().await {
+        let permit = calls
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        // Everything that arrived while waiting for the permit goes in this call.
+        let mut bytes = first.request.bytes();
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH_REQUESTS && bytes < MAX_BATCH_BYTES {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    bytes += next.request.bytes();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        batch.retain(|w| !w.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            let (requests, replies): (Vec<_>, Vec<_>) =
+                batch.into_iter().map(|w| (w.request, w.reply)).unzip();
+            match queue.enqueue_batch(&requests).await {
+                Ok(outcomes) => {
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                }
+                Err(error) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
+            }
+            drop(permit);
+        });
+    }
+}
