@@ -66,6 +66,7 @@ impl DeliveryRuntime {
             allow_private_targets: delivery.allow_private_targets,
             user_agent: format!("shiprelay/{} (+webhook relay)", env!("CARGO_PKG_VERSION")),
             max_excerpt_bytes: delivery.response_excerpt_bytes,
+            max_idle_per_host: delivery.concurrency,
         })?;
         let router = Router {
             queue: area("route").dedicated()?,
