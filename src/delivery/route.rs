@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::cache::{SubscriptionCache, Subscriptions};
-use super::job::Job;
+use super::job::{Job, jobs_json};
 use super::runtime::Shutdown;
 use crate::event::EventHead;
 use crate::queue::{Entry, Queue, ROUTE_GROUP};
@@ -89,7 +89,7 @@ impl Router {
             return Ok(());
         }
         let subscriptions = self.cache.current().await?;
-        let routed: Vec<(String, Vec<Job>)> = entries
+        let routed: Vec<(String, Vec<String>)> = entries
             .iter()
             .map(|entry| {
                 let jobs = match entry.fields.get("event") {
@@ -102,7 +102,7 @@ impl Router {
                     }
                     None => Vec::new(),
                 };
-                (entry.id.clone(), jobs)
+                (entry.id.clone(), jobs_json(&jobs))
             })
             .collect();
         self.queue.fan_out(&routed).await?;

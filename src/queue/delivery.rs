@@ -158,7 +158,8 @@ impl Queue {
     }
 
     /// Appends the jobs of each event and acknowledges the events, in one atomic script.
-    pub async fn fan_out(&self, routed: &[(String, Vec<Job>)]) -> Result<(), QueueError> {
+    /// `routed`: per event entry, its jobs' JSON.
+    pub async fn fan_out(&self, routed: &[(String, Vec<String>)]) -> Result<(), QueueError> {
         if routed.is_empty() {
             return Ok(());
         }
@@ -170,7 +171,7 @@ impl Queue {
         for (entry_id, jobs) in routed {
             invocation.arg(entry_id).arg(jobs.len());
             for job in jobs {
-                invocation.arg(job.to_json());
+                invocation.arg(job);
             }
         }
         let mut conn = self.conn();
@@ -207,7 +208,11 @@ impl Queue {
             .arg(entry_id)
             .arg(kind)
             .arg(due_ms)
-            .arg(job.to_json())
+            // Only a retry, a deferral and a dead letter keep the job.
+            .arg(match settle {
+                Settle::Delivered => String::new(),
+                _ => job.to_json(),
+            })
             .arg(reason)
             .arg(now_ms)
             .arg(log_len);
