@@ -63,7 +63,7 @@ def report(a):
     w(f"- machine: {a.cores} cores ({a.cpu}), {a.memory} memory; loopback only; load generator, sink, Redis and shiprelay share these cores")
     w(f"- date: {a.date}; shiprelay commit {a.commit}")
     w("- Redis: its own redis-server, AOF on, `appendfsync everysec`; shiprelay: release build, example config "
-      "(`delivery.concurrency = 64`, `per_subscription_in_flight = 8`, `log.level = warn`), `allow_private_targets = true`, role `all`")
+      "(`delivery.concurrency = 64`, `log.level = warn`), `allow_private_targets = true`, `per_subscription_in_flight = 64` (the default 8 would cap the one-subscription case below the ceiling's 64 in flight), role `all`")
     w("- load: signed FlexOps `tracking.updated` webhooks (~480 bytes), a distinct event id each (nothing deduplicated); "
       "closed loop at the given number of senders unless a rate is given")
     w("- ceiling: `bench/src/bin/ceiling-ingest.rs` (actix-web: HMAC verify + JSON parse + one XADD) and "
