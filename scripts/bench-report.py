@@ -79,6 +79,18 @@ def report(a):
         errs = ", ".join(f"{n}×{st}" for st, n in s["errors"].items()) or "none"
         lat = lambda f: f"{s[f]:.2f} ({k.get(f, 0):.2f}, {ratio(s[f], k.get(f), pct=False)})"
         w(f"| {c} | {fmt(s['rps'])} | {fmt(k.get('rps', 0))} | {ratio(s['rps'], k.get('rps'))} | {lat('p50_ms')} | {lat('p99_ms')} | {lat('p999_ms')} | {errs} |")
+    cpu_rows = [c for c in sorted(ship) if ship[c].get("cpu", {}).get("n") and ceil.get(c, {}).get("cpu", {}).get("n")]
+    if cpu_rows:
+        w("")
+        w("Where the CPU goes, in µs of CPU per stored request (process utime + stime, Redis `INFO cpu`; the load generator's own share is not counted):")
+        w("")
+        w("| senders | shiprelay | ceiling | Redis for shiprelay | Redis for the ceiling | Redis AOF-rewrite children: shiprelay / ceiling |")
+        w("|---:|---:|---:|---:|---:|---:|")
+        per = lambda r, f: 1e6 * r["cpu"][f] / r["cpu"]["n"]
+        for c in cpu_rows:
+            s, k = ship[c], ceil[c]
+            w(f"| {c} | {per(s, 'app'):.1f} | {per(k, 'app'):.1f} | {per(s, 'redis'):.1f} | {per(k, 'redis'):.1f} | "
+              f"{per(s, 'redis_children'):.1f} / {per(k, 'redis_children'):.1f} |")
     for h in by("ingest_half_rate"):
         ok = "met" if h["p99_ms"] < 10 else "NOT met"
         w("")
@@ -139,6 +151,8 @@ def report(a):
         n = e["ok"]
         if n:
             w(f"| shiprelay CPU s per 1,000 events, end to end with {e['fanout']} subscription(s) | {1000 * e['cpu_s'] / n:.3f} |")
+            if "redis_cpu_s" in e:
+                w(f"| Redis CPU s (with AOF rewrites) per 1,000 events, end to end with {e['fanout']} subscription(s) | {1000 * e['redis_cpu_s'] / n:.3f} |")
     if proc:
         mb = proc[0]["vmhwm_kb"] / 1024
         w(f"| shiprelay peak RSS (VmHWM) over the whole run | {mb:.1f} MB ({'under' if mb < 100 else 'OVER'} the 100 MB target) |")
