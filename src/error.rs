@@ -37,6 +37,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the body did not arrive within {secs} s; the connection is closed")]
+    RequestTimeout { secs: u64 },
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
     #[error("storage is unavailable; retry after {retry_after_secs} s")]
@@ -90,6 +92,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed(_) => "method-not-allowed",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::RequestTimeout { .. } => "request-timeout",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "bad-request",
@@ -105,6 +108,7 @@ impl ApiError {
             ApiError::NotFound(_) => "Not Found",
             ApiError::MethodNotAllowed(_) => "Method Not Allowed",
             ApiError::PayloadTooLarge { .. } => "Payload Too Large",
+            ApiError::RequestTimeout { .. } => "Request Timeout",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Unavailable { .. } => "Service Unavailable",
             ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "Bad Request",
@@ -122,6 +126,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
@@ -163,6 +168,11 @@ impl ResponseError for ApiError {
             ApiError::ApiKey(_) => {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::RequestTimeout { .. } => {
+                // The rest of the body may still be on its way: this connection cannot carry
+                // another request.
+                response.force_close();
             }
             _ => {}
         }

@@ -54,6 +54,7 @@ impl Application {
             queue,
             metrics: metrics.clone(),
             max_body_bytes: settings.server.max_body_bytes,
+            body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
             retry_after_secs: settings.redis.retry_after_secs,
             api_keys: settings.api.keys.clone(),
             api_max_body_bytes: settings.api.max_body_bytes,
@@ -90,6 +91,7 @@ impl Application {
                 dedupe_ttl_secs,
             )))
         })
+        .client_request_timeout(Duration::from_secs(settings.server.header_timeout_secs))
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .disable_signals();

@@ -42,6 +42,14 @@ pub struct ServerSettings {
     /// HTTP worker threads; 0 means one per core.
     #[serde(deserialize_with = "lenient::number")]
     pub workers: usize,
+    /// How long a client may take to send a request's head (request line and headers); past it
+    /// the connection gets a 408 and is closed (slowloris).
+    #[serde(deserialize_with = "lenient::number")]
+    pub header_timeout_secs: u64,
+    /// How long a client may take to send a whole body, counted from the handler's first read;
+    /// past it the request gets a 408 problem and the connection is closed (slow bodies).
+    #[serde(deserialize_with = "lenient::number")]
+    pub body_timeout_secs: u64,
     /// What this process does: everything, only HTTP (ingest and API), or only delivery.
     pub role: Role,
 }
@@ -74,6 +82,8 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
             workers: 0,
+            header_timeout_secs: 5,
+            body_timeout_secs: 30,
             role: Role::All,
         }
     }
@@ -398,6 +408,16 @@ fn validate(s: &Settings) -> Vec<Problem> {
         "server.max_body_bytes",
         "must be between 1 and 67108864 (64 MiB)".into(),
     );
+    for (path, secs) in [
+        ("server.header_timeout_secs", s.server.header_timeout_secs),
+        ("server.body_timeout_secs", s.server.body_timeout_secs),
+    ] {
+        check(
+            (1..=3600).contains(&secs),
+            path,
+            "must be between 1 and 3600 seconds".into(),
+        );
+    }
     let url_ok = redis::parse_redis_url(&s.redis.url).is_some()
         && ["redis", "rediss", "unix", "redis+unix"]
             .iter()

@@ -27,6 +27,8 @@ fn defaults_apply_to_an_empty_file() {
     let config = load("").unwrap();
     assert_eq!(config.settings.server.listen, "127.0.0.1:8080");
     assert_eq!(config.settings.server.max_body_bytes, 1_048_576);
+    assert_eq!(config.settings.server.header_timeout_secs, 5);
+    assert_eq!(config.settings.server.body_timeout_secs, 30);
     assert_eq!(config.settings.redis.url, "redis://127.0.0.1:6379");
     assert_eq!(config.settings.redis.prefix, "shiprelay");
     assert!(config.sources.is_empty());
@@ -111,6 +113,23 @@ fn reports_unknown_settings_and_type_errors() {
 
     let found = problems("[server\n", &[]);
     assert!(found[0].starts_with("(file): "), "{found:?}");
+}
+
+#[test]
+fn request_timeouts_must_be_between_one_second_and_an_hour() {
+    let found = problems(
+        "[server]\nheader_timeout_secs = 0\nbody_timeout_secs = 3601\n",
+        &[],
+    );
+    assert_eq!(
+        found,
+        [
+            "server.header_timeout_secs: must be between 1 and 3600 seconds",
+            "server.body_timeout_secs: must be between 1 and 3600 seconds",
+        ],
+    );
+    let fine = load("[server]\nheader_timeout_secs = 1\nbody_timeout_secs = 3600\n").unwrap();
+    assert_eq!(fine.settings.server.body_timeout_secs, 3600);
 }
 
 #[test]

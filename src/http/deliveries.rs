@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::api_key::ApiCaller;
-use super::body::{parse_json, read_limited};
+use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{CursorInfo, cursor, page_size};
 use crate::delivery::cache::Subscriptions as Snapshot;
@@ -278,6 +278,7 @@ pub struct RedriveResult {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -291,7 +292,7 @@ pub async fn redrive(
     caller: ApiCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let wanted: RedriveRequest = parse_json(&request, &body)?;
         let chosen = [
@@ -403,6 +404,7 @@ pub struct Replayed {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
@@ -416,7 +418,7 @@ pub async fn replay_event(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let wanted: ReplayEvent = if body.is_empty() {
             ReplayEvent::default()
@@ -477,6 +479,7 @@ pub struct ReplayRange {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -491,7 +494,7 @@ pub async fn replay_subscription(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let range: ReplayRange = parse_json(&request, &body)?;
         let until = range.until.unwrap_or_else(Utc::now);

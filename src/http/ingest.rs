@@ -48,6 +48,7 @@ struct Accepted<'a> {
         (status = 200, description = "Stored, a repeat (with `Idempotent-Replayed: true`), or quarantined", body = inline(Accepted)),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Redis unavailable; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
@@ -79,6 +80,7 @@ pub async fn receive(
     let outcome = match &result {
         Ok((outcome, _)) => *outcome,
         Err(ApiError::PayloadTooLarge { .. }) => IngestOutcome::TooLarge,
+        Err(ApiError::RequestTimeout { .. }) => IngestOutcome::Timeout,
         Err(ApiError::Unauthorized(_)) => IngestOutcome::Unauthorized,
         Err(ApiError::Unavailable { .. }) => IngestOutcome::Unavailable,
         Err(_) => IngestOutcome::BadRequest,
@@ -94,7 +96,9 @@ async fn handle(
     source: &crate::config::Source,
     payload: web::Payload,
 ) -> Result<(IngestOutcome, HttpResponse), ApiError> {
-    let body = super::body::read_limited(request, payload, state.max_body_bytes).await?;
+    let body =
+        super::body::read_limited(request, payload, state.max_body_bytes, state.body_timeout)
+            .await?;
     let correlation_id = super::correlation::of(request);
     let content_type = request
         .headers()

@@ -30,6 +30,8 @@ pub struct AppState {
     pub queue: Queue,
     pub metrics: Metrics,
     pub max_body_bytes: usize,
+    /// How long a handler waits for a whole request body (`server.body_timeout_secs`).
+    pub body_timeout: std::time::Duration,
     pub retry_after_secs: u64,
     pub api_keys: Vec<Secret>,
     pub api_max_body_bytes: usize,
@@ -42,6 +44,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A subscriber-API request body, within `api.max_body_bytes` and `server.body_timeout_secs`.
+    pub async fn api_body(
+        &self,
+        request: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<web::Bytes, ApiError> {
+        body::read_limited(request, payload, self.api_max_body_bytes, self.body_timeout).await
+    }
+
     /// The 503 for a Redis failure; the failure itself is logged, never shown to the caller.
     pub fn unavailable(&self, error: QueueError) -> ApiError {
         tracing::error!(%error, "Redis unavailable, answering 503");

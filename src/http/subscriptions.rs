@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use super::AppState;
 use super::api_key::ApiCaller;
-use super::body::{parse_json, read_limited};
+use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{PageInfo, PageParams, Paged};
 use crate::error::{ApiError, Problem};
@@ -50,6 +50,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -63,7 +64,7 @@ pub async fn create(
     caller: ApiCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let create: CreateSubscription = parse_json(&request, &body)?;
         let now = Utc::now();
@@ -148,6 +149,7 @@ pub async fn get_one(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -162,7 +164,7 @@ pub async fn update(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     let update: UpdateSubscription = parse_json(&request, &body)?;
     let now = Utc::now();
     let subscription = service(&state)
@@ -210,6 +212,8 @@ pub async fn remove(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -221,7 +225,7 @@ pub async fn rotate_secret(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let now = Utc::now();
         let subscription = service(&state)
@@ -249,6 +253,8 @@ pub async fn rotate_secret(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -260,7 +266,7 @@ pub async fn send_test(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, state.api_max_body_bytes).await?;
+    let body = state.api_body(&request, payload).await?;
     idempotent::run(&state, &request, &caller, &body, || async {
         let event = service(&state)
             .send_test(&id, Utc::now(), Random::system())

@@ -16,7 +16,8 @@ const BINARY: &str = env!("CARGO_BIN_EXE_shiprelay");
 const EVENTS: usize = 1500;
 const IN_FLIGHT: usize = 16;
 
-fn start(config: &std::path::Path, role: &str, port: u16) -> Child {
+/// Starts the real binary with this config and role, and waits until it listens.
+pub fn start(config: &std::path::Path, role: &str, port: u16) -> Child {
     let child = Command::new(BINARY)
         .args(["serve", "--role", role, "--config"])
         .arg(config)
