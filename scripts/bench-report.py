@@ -105,6 +105,14 @@ def report(a):
         base = ship.get(16, {}).get("rps", 0)
         w(f"Stream growth: with {g['retained']:,} events retained in `{{shiprelay}}:events`, 16 senders: {fmt(g['rps'])} req/s "
           f"({ratio(g['rps'], base)} of the near-empty stream's {fmt(base)}), p99 {g['p99_ms']:.2f} ms.")
+        if g.get("cpu", {}).get("n"):
+            per = lambda r, f: 1e6 * r["cpu"][f] / r["cpu"]["n"]
+            near = ship.get(16, {})
+            then = (f" (near-empty: {per(near, 'app'):.1f} / {per(near, 'redis'):.1f} / {per(near, 'redis_children'):.1f})"
+                    if near.get("cpu", {}).get("n") else "")
+            w(f"CPU µs per request, shiprelay / Redis / Redis AOF-rewrite children: {per(g, 'app'):.1f} / {per(g, 'redis'):.1f} / "
+              f"{per(g, 'redis_children'):.1f}{then}. The AOF rewrite that the prefill itself set off was waited out first "
+              f"({g.get('rewrite_wait_s', 0)} s); a rewrite's cost grows with the dataset, see the profile below.")
     else:
         w("Stream growth (ingest with 1,000,000 retained events): not run here (`--quick` skips it; the full run does it, or set `BENCH_GROWTH_EVENTS`).")
     w("")
