@@ -96,6 +96,9 @@ def report(a):
         w("")
         w(f"At half the best rate ({fmt(h['target_rate'], 0)} req/s fixed, 16 senders, latency from the scheduled send time): "
           f"{fmt(h['rps'])} req/s served, p50 {h['p50_ms']:.2f} ms, **p99 {h['p99_ms']:.2f} ms**, p99.9 {h['p999_ms']:.2f} ms (target p99 < 10 ms: {ok}).")
+        if "aof_rewrites" in h:
+            w(f"Redis rewrote its AOF {h['aof_rewrites']} time(s) during this run (dataset {h['used_memory'] / 2**30:.2f} GiB; "
+              f"the last fork stopped Redis for {h['fork_ms']} ms).")
         for k in by("ingest_half_rate_ceiling"):
             w(f"The ceiling at the same rate: p50 {k['p50_ms']:.2f} ms, p99 {k['p99_ms']:.2f} ms ({ratio(h['p99_ms'], k['p99_ms'], pct=False)}), p99.9 {k['p999_ms']:.2f} ms.")
     grown = by("ingest_grown")
@@ -105,6 +108,9 @@ def report(a):
         base = ship.get(16, {}).get("rps", 0)
         w(f"Stream growth: with {g['retained']:,} events retained in `{{shiprelay}}:events`, 16 senders: {fmt(g['rps'])} req/s "
           f"({ratio(g['rps'], base)} of the near-empty stream's {fmt(base)}), p99 {g['p99_ms']:.2f} ms.")
+        for b in by("ingest_grown_base"):
+            w(f"Just before the prefill, on the same Redis with {b['retained']:,} events retained: {fmt(b['rps'])} req/s, "
+              f"p99 {b['p99_ms']:.2f} ms; the grown stream ran at {ratio(g['rps'], b['rps'])} of that.")
         if g.get("cpu", {}).get("n"):
             per = lambda r, f: 1e6 * r["cpu"][f] / r["cpu"]["n"]
             near = ship.get(16, {})
