@@ -16,21 +16,47 @@ const BINARY: &str = env!("CARGO_BIN_EXE_shiprelay");
 const EVENTS: usize = 1500;
 const IN_FLIGHT: usize = 16;
 
+/// A shiprelay process run from the binary; killed when dropped, so a failing test leaves none
+/// behind.
+pub struct Process(Child);
+
+impl std::ops::Deref for Process {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the real binary with this config and role, and waits until it listens.
-pub fn start(config: &std::path::Path, role: &str, port: u16) -> Child {
-    let child = Command::new(BINARY)
-        .args(["serve", "--role", role, "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+pub fn start(config: &std::path::Path, role: &str, port: u16) -> Process {
+    let process = Process(
+        Command::new(BINARY)
+            .args(["serve", "--role", role, "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "shiprelay did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    child
+    process
 }
 
 #[tokio::test]

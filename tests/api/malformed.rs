@@ -253,7 +253,7 @@ async fn a_barrage_of_malformed_requests_gets_no_5xx_and_bounded_memory() {
         .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
     let path = std::env::temp_dir().join(format!("shiprelay-barrage-{}.toml", std::process::id()));
     std::fs::write(&path, config).unwrap();
-    let mut child = crate::crash::start(&path, "all", port);
+    let process = crate::crash::start(&path, "all", port);
     let address = format!("http://127.0.0.1:{port}");
 
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
@@ -308,15 +308,14 @@ async fn a_barrage_of_malformed_requests_gets_no_5xx_and_bounded_memory() {
         "statuses: {statuses:?}"
     );
 
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", process.id())).unwrap();
     let peak_kb: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     let healthz = reqwest::get(format!("{address}/healthz")).await.unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(process);
     std::fs::remove_file(&path).ok();
     assert_eq!(healthz.status(), 200);
     eprintln!("barrage: statuses {statuses:?}, peak RSS {peak_kb} kB");
