@@ -13,7 +13,7 @@ use crate::raw_http::{RawConnection, exchange};
 const EVENTS: &str = "{test}:events";
 
 /// The test config with one-second header and body timeouts.
-pub fn with_short_timeouts(toml: String) -> String {
+fn with_short_timeouts(toml: String) -> String {
     toml.replace(
         "workers = 2\n",
         "workers = 2\nheader_timeout_secs = 1\nbody_timeout_secs = 1\n",
@@ -27,6 +27,23 @@ fn head(method: &str, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
     }
     out.push_str("\r\n");
     out.into_bytes()
+}
+
+/// Writes `chunk` every 100 ms, 200 times, then ends the chunked body; true when all of it could
+/// be written, false once the server has closed the connection.
+fn trickle(
+    mut writer: tokio::net::tcp::OwnedWriteHalf,
+    chunk: &'static [u8],
+) -> tokio::task::JoinHandle<bool> {
+    tokio::spawn(async move {
+        for _ in 0..200 {
+            if writer.write_all(chunk).await.is_err() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        writer.write_all(b"0\r\n\r\n").await.is_ok()
+    })
 }
 
 async fn still_serving(app: &TestApp) {
@@ -87,17 +104,7 @@ async fn a_body_that_keeps_trickling_is_cut_off_at_the_body_timeout() {
     connection.send(&request).await.unwrap();
     // One byte every 100 ms for 20 s: never idle for long, so only a deadline on the whole body
     // stops it. Without one, the body would end and be answered 400 (it is not JSON).
-    let mut writer = connection.take_writer();
-    let trickle = tokio::spawn(async move {
-        for _ in 0..200 {
-            if writer.write_all(b"1\r\n \r\n").await.is_err() {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = writer.write_all(b"0\r\n\r\n").await;
-        true
-    });
+    let trickle = trickle(connection.take_writer(), b"1\r\n \r\n");
 
     let response = connection
         .response()
@@ -107,8 +114,41 @@ async fn a_body_that_keeps_trickling_is_cut_off_at_the_body_timeout() {
     assert!(connection.closed_by_server().await);
     assert!(
         !trickle.await.unwrap(),
-        "the server stopped reading the trickle"
+        "the server kept reading the trickle after answering"
     );
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413_and_its_connection_closed() {
+    let app = spawn_app().await; // max_body_bytes = 65536, body timeout 30 s
+    let mut connection = RawConnection::open(&app.address).await;
+    let mut request = head(
+        "POST",
+        "/ingest/flexops",
+        &[
+            ("Transfer-Encoding", "chunked"),
+            ("X-FlexOps-Signature", "00"),
+        ],
+    );
+    request.extend_from_slice(format!("11000\r\n{}\r\n", " ".repeat(0x11000)).as_bytes());
+    connection.send(&request).await.unwrap();
+    // The client goes on sending: the rest is not read (and discarded) to its end, the
+    // connection is closed once the 413 is out.
+    let trickle = trickle(connection.take_writer(), b"1\r\n \r\n");
+
+    let response = connection
+        .response()
+        .await
+        .expect("an answer, not a hang-up");
+    response.assert_problem(413, "payload-too-large");
+    assert!(connection.closed_by_server().await);
+    assert!(
+        !trickle.await.unwrap(),
+        "the server kept reading the body after answering"
+    );
+    let too_large = r#"shiprelay_ingest_requests_total{outcome="too_large",source="flexops"}"#;
+    assert_eq!(app.metric(too_large).await, 1.0);
     still_serving(&app).await;
 }
 
@@ -296,17 +336,28 @@ async fn a_barrage_of_malformed_requests_gets_no_5xx_and_bounded_memory() {
                         .await;
                 }
             }
-            connection.response().await.map(|r| r.status)
+            (i % 4, connection.response().await.map(|r| r.status))
         });
     }
     let mut statuses = std::collections::BTreeMap::new();
-    while let Some(status) = tasks.join_next().await {
-        *statuses.entry(status.unwrap()).or_insert(0) += 1;
+    while let Some(answer) = tasks.join_next().await {
+        *statuses.entry(answer.unwrap()).or_insert(0) += 1;
     }
     assert!(
-        statuses.keys().flatten().all(|s| (400..500).contains(s)),
+        statuses
+            .keys()
+            .filter_map(|(_, status)| *status)
+            .all(|s| (400..500).contains(&s)),
         "statuses: {statuses:?}"
     );
+    // Each kind is answered as such (some connections may be reset before reading the answer):
+    // a header block too large, a body that stopped, a body over the limit, a garbage request.
+    for (kind, expected) in [(0, 431), (1, 408), (2, 413), (3, 400)] {
+        assert!(
+            statuses.contains_key(&(kind, Some(expected))),
+            "kind {kind} never answered {expected}: {statuses:?}"
+        );
+    }
 
     let status = std::fs::read_to_string(format!("/proc/{}/status", process.id())).unwrap();
     let peak_kb: u64 = status
@@ -318,7 +369,6 @@ async fn a_barrage_of_malformed_requests_gets_no_5xx_and_bounded_memory() {
     drop(process);
     std::fs::remove_file(&path).ok();
     assert_eq!(healthz.status(), 200);
-    eprintln!("barrage: statuses {statuses:?}, peak RSS {peak_kb} kB");
     assert!(
         peak_kb < PEAK_RSS_LIMIT_KB,
         "peak RSS {peak_kb} kB under {CONNECTIONS} malformed connections"
