@@ -113,9 +113,9 @@ def report(a):
               f"p99 {b['p99_ms']:.2f} ms; the grown stream ran at {ratio(g['rps'], b['rps'])} of that.")
         if g.get("cpu", {}).get("n"):
             per = lambda r, f: 1e6 * r["cpu"][f] / r["cpu"]["n"]
-            near = ship.get(16, {})
-            then = (f" (near-empty: {per(near, 'app'):.1f} / {per(near, 'redis'):.1f} / {per(near, 'redis_children'):.1f})"
-                    if near.get("cpu", {}).get("n") else "")
+            before = next((b for b in by("ingest_grown_base") if b.get("cpu", {}).get("n")), None)
+            then = (f" (just before the prefill: {per(before, 'app'):.1f} / {per(before, 'redis'):.1f} / {per(before, 'redis_children'):.1f})"
+                    if before else "")
             w(f"CPU µs per request, shiprelay / Redis / Redis AOF-rewrite children: {per(g, 'app'):.1f} / {per(g, 'redis'):.1f} / "
               f"{per(g, 'redis_children'):.1f}{then}. The AOF rewrite that the prefill itself set off was waited out first "
               f"({g.get('rewrite_wait_s', 0)} s); a rewrite's cost grows with the dataset, see the profile below.")
