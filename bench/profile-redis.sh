@@ -13,7 +13,6 @@ measure() { # LABEL
   R CONFIG RESETSTAT >/dev/null
   local n0 n1
   n0=$(R XLEN '{shiprelay}:events')
-  echo "   kernel: $(grep -E '^(Dirty|Writeback):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
   echo "== $1: $(loadgen --concurrency 16 --duration 10 --warmup 1 --label "$1" | jq -r '"\(.rps) req/s, p99 \(.p99_ms) ms"')"
   n1=$(R XLEN '{shiprelay}:events')
   echo "   $((n1 - n0)) events; keys: $(R DBSIZE); used_memory: $(R INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory_human" { print $2 }')"
@@ -29,4 +28,3 @@ R --raw XREVRANGE '{shiprelay}:events' + - COUNT 1 | awk 'p == "event" { print; 
   --prefill "${N:-2000000}" --body-file "$work/event.json" --prefill-only
 R XGROUP SETID '{shiprelay}:events' route '$' >/dev/null
 measure "after appending ${N:-2000000} events"
-grep -iE 'fsync|latency' "$work/redis.log" | tail -3 | sed 's/^/   redis.log: /' || true

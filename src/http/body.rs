@@ -64,6 +64,7 @@ async fn read_to_end(
 /// 408 or 413 notwithstanding. A body still held is unread, not dropped: the connection is
 /// closed once the answer is out.
 fn hold_until_answered(payload: web::Payload) {
+    // Far longer than writing a problem document plus actix-web's 1 s linger before closing.
     const HOLD: Duration = Duration::from_secs(5);
     actix_web::rt::spawn(async move {
         tokio::time::sleep(HOLD).await;
