@@ -29,21 +29,30 @@ fn head(method: &str, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Writes `chunk` every 100 ms, 200 times, then ends the chunked body; true when all of it could
-/// be written, false once the server has closed the connection.
-fn trickle(
-    mut writer: tokio::net::tcp::OwnedWriteHalf,
-    chunk: &'static [u8],
-) -> tokio::task::JoinHandle<bool> {
-    tokio::spawn(async move {
+/// Keeps sending one byte of chunked body every 100 ms (for up to 20 s) and asserts that the
+/// server answers with this problem, then closes the connection while the client is still sending
+/// (rather than reading the rest of the body to its end).
+async fn assert_cut_off_mid_body(mut connection: RawConnection, status: u16, slug: &str) {
+    let mut writer = connection.take_writer();
+    let trickle = tokio::spawn(async move {
         for _ in 0..200 {
-            if writer.write_all(chunk).await.is_err() {
+            if writer.write_all(b"1\r\n \r\n").await.is_err() {
                 return false;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         writer.write_all(b"0\r\n\r\n").await.is_ok()
-    })
+    });
+    let response = connection
+        .response()
+        .await
+        .expect("an answer, not a hang-up");
+    response.assert_problem(status, slug);
+    assert!(connection.closed_by_server().await);
+    assert!(
+        !trickle.await.unwrap(),
+        "the server kept reading the body after answering"
+    );
 }
 
 async fn still_serving(app: &TestApp) {
@@ -104,18 +113,7 @@ async fn a_body_that_keeps_trickling_is_cut_off_at_the_body_timeout() {
     connection.send(&request).await.unwrap();
     // One byte every 100 ms for 20 s: never idle for long, so only a deadline on the whole body
     // stops it. Without one, the body would end and be answered 400 (it is not JSON).
-    let trickle = trickle(connection.take_writer(), b"1\r\n \r\n");
-
-    let response = connection
-        .response()
-        .await
-        .expect("an answer, not a hang-up");
-    response.assert_problem(408, "request-timeout");
-    assert!(connection.closed_by_server().await);
-    assert!(
-        !trickle.await.unwrap(),
-        "the server kept reading the trickle after answering"
-    );
+    assert_cut_off_mid_body(connection, 408, "request-timeout").await;
     still_serving(&app).await;
 }
 
@@ -135,18 +133,7 @@ async fn a_chunked_body_over_the_limit_is_413_and_its_connection_closed() {
     connection.send(&request).await.unwrap();
     // The client goes on sending: the rest is not read (and discarded) to its end, the
     // connection is closed once the 413 is out.
-    let trickle = trickle(connection.take_writer(), b"1\r\n \r\n");
-
-    let response = connection
-        .response()
-        .await
-        .expect("an answer, not a hang-up");
-    response.assert_problem(413, "payload-too-large");
-    assert!(connection.closed_by_server().await);
-    assert!(
-        !trickle.await.unwrap(),
-        "the server kept reading the body after answering"
-    );
+    assert_cut_off_mid_body(connection, 413, "payload-too-large").await;
     let too_large = r#"shiprelay_ingest_requests_total{outcome="too_large",source="flexops"}"#;
     assert_eq!(app.metric(too_large).await, 1.0);
     still_serving(&app).await;
