@@ -1,10 +1,13 @@
-//! The `shiprelay` command: `serve` runs the relay, `check-config` validates a config file.
+//! The `shiprelay` command: `serve` runs the relay, `check-config` validates a config file, `listen`
+//! is a local subscriber that verifies deliveries (for development).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use shiprelay::config::{Config, ConfigError, Role};
+use shiprelay::listen::ListenOptions;
+use shiprelay::secret::Secret;
 use shiprelay::startup::{Application, stop_on_signals};
 
 /// glibc's allocator took a fifth of the ingest CPU in the benchmark profile (BENCHMARKS.md).
@@ -35,11 +38,63 @@ enum Command {
         #[arg(long, short, env = "SHIPRELAY_CONFIG")]
         config: PathBuf,
     },
+    /// A local subscriber for development: accepts deliveries on any path, verifies each with the
+    /// subscription's secret (Standard Webhooks) and prints one line per delivery.
+    Listen {
+        /// Port to listen on (0: any free port, printed at start).
+        #[arg(long, short, default_value_t = 9000)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// The subscription's signing secret (`whsec_...`); repeat it, or separate with commas,
+        /// during a rotation.
+        #[arg(
+            long,
+            short,
+            env = "SHIPRELAY_LISTEN_SECRET",
+            value_delimiter = ',',
+            hide_env_values = true
+        )]
+        secret: Vec<String>,
+        /// Also print each delivery's body (the CloudEvent), formatted.
+        #[arg(long)]
+        body: bool,
+        /// Exit non-zero at the first delivery that does not verify.
+        #[arg(long)]
+        fail_on_bad_signature: bool,
+        /// Allowed difference between `webhook-timestamp` and this machine's clock.
+        #[arg(long, default_value_t = 300)]
+        tolerance_secs: u64,
+    },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::CheckConfig { config } => check_config(&config),
+        Command::Listen {
+            port,
+            host,
+            secret,
+            body,
+            fail_on_bad_signature,
+            tolerance_secs,
+        } => {
+            let options = ListenOptions {
+                address: std::net::SocketAddr::new(host, port),
+                secrets: secret.into_iter().map(Secret::new).collect(),
+                tolerance_secs,
+                print_body: body,
+                fail_on_bad_signature,
+            };
+            match actix_web::rt::System::new().block_on(shiprelay::listen::run(options)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("shiprelay listen: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve { config, role } => match serve(config, role) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -200,6 +200,14 @@ pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value 
 
 /// Stops `handle` gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish.
 pub async fn stop_on_signals(handle: ServerHandle) {
+    shutdown_signal().await;
+    handle.stop(true).await;
+    // Give the log line a chance to flush before the runtime ends.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Resolves at the first SIGTERM or SIGINT (and logs which).
+pub async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
@@ -215,7 +223,4 @@ pub async fn stop_on_signals(handle: ServerHandle) {
         _ = terminate => tracing::info!("SIGTERM received, shutting down gracefully"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down gracefully"),
     }
-    handle.stop(true).await;
-    // Give the log line a chance to flush before the runtime ends.
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }

@@ -9,6 +9,7 @@ mod helpers;
 mod ingest_accepts;
 mod ingest_rejects;
 mod ingest_resilience;
+mod listen;
 mod malformed;
 mod metrics;
 mod openapi;
