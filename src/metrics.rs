@@ -12,6 +12,9 @@ use prometheus::{
 /// `source` label for requests to a path no source is configured at.
 pub const UNKNOWN_SOURCE: &str = "unknown";
 
+/// The areas `shiprelay_redis_errors_total{op}` counts under.
+pub const REDIS_ERROR_AREAS: [&str; 5] = ["http", "route", "deliver", "schedule", "sample"];
+
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
@@ -159,6 +162,10 @@ impl Metrics {
             &["op"],
         )
         .expect("valid metric");
+        // Exported at 0 from the first scrape, so `rate()` and alerts see a series, not "no data".
+        for area in REDIS_ERROR_AREAS {
+            redis_errors.with_label_values(&[area]);
+        }
         let mut names = Vec::new();
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,

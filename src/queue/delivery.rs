@@ -59,7 +59,7 @@ impl Queue {
         ] {
             let mut conn = self.conn();
             let created: Result<(), QueueError> = self
-                .bounded(
+                .timed(
                     redis::cmd("XGROUP")
                         .arg("CREATE")
                         .arg(&stream)
@@ -69,9 +69,10 @@ impl Queue {
                         .query_async(&mut conn),
                 )
                 .await;
+            // BUSYGROUP is the expected answer on every start but the first: not a failure.
             match created {
                 Err(QueueError::Redis(e)) if e.code() == Some("BUSYGROUP") => {}
-                other => other?,
+                other => self.counted("XGROUP CREATE", other)?,
             }
         }
         Ok(())
@@ -102,6 +103,7 @@ impl Queue {
         // The blocking read may legitimately take `block_ms`: bound it by that plus the timeout.
         let limit = std::time::Duration::from_millis(block_ms) + self.timeout;
         let reply: Result<Option<StreamReadReply>, QueueError> = self.counted(
+            "XREADGROUP",
             match tokio::time::timeout(limit, command.query_async(&mut conn)).await {
                 Ok(result) => result.map_err(QueueError::from),
                 Err(_) => Err(QueueError::Timeout(limit)),
@@ -136,6 +138,7 @@ impl Queue {
         let mut conn = self.conn();
         let reply: Result<(String, StreamRangeReply, Vec<String>), QueueError> = self
             .bounded(
+                "XAUTOCLAIM",
                 redis::cmd("XAUTOCLAIM")
                     .arg(stream)
                     .arg(group)
@@ -175,7 +178,7 @@ impl Queue {
             }
         }
         let mut conn = self.conn();
-        self.bounded(invocation.invoke_async::<i64>(&mut conn))
+        self.bounded("fan-out script", invocation.invoke_async::<i64>(&mut conn))
             .await
             .map(drop)
     }
@@ -220,7 +223,9 @@ impl Queue {
             invocation.arg(*field).arg(value);
         }
         let mut conn = self.conn();
-        let failing_since: Option<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let failing_since: Option<i64> = self
+            .bounded("settle script", invocation.invoke_async(&mut conn))
+            .await?;
         Ok(failing_since)
     }
 
@@ -229,6 +234,7 @@ impl Queue {
     pub async fn discard(&self, entry_id: &str) -> Result<(), QueueError> {
         let mut conn = self.conn();
         self.bounded(
+            "discard (XACK+XDEL)",
             redis::pipe()
                 .atomic()
                 .xack(self.keys.deliveries(), DELIVER_GROUP, &[entry_id])
@@ -249,7 +255,8 @@ impl Queue {
             .arg(now_ms)
             .arg(limit);
         let mut conn = self.conn();
-        self.bounded(invocation.invoke_async(&mut conn)).await
+        self.bounded("pump script", invocation.invoke_async(&mut conn))
+            .await
     }
 
     /// Appends jobs to the deliveries stream (replay), all or none.
@@ -268,7 +275,8 @@ impl Queue {
                 .ignore();
         }
         let mut conn = self.conn();
-        self.bounded(pipe.query_async::<()>(&mut conn)).await
+        self.bounded("enqueue jobs", pipe.query_async::<()>(&mut conn))
+            .await
     }
 
     /// Newest-first entries of a stream: the newest, or those older than `older_than`.
@@ -288,6 +296,7 @@ impl Queue {
         let mut conn = self.conn();
         let reply: StreamRangeReply = self
             .bounded(
+                "XREVRANGE",
                 redis::cmd("XREVRANGE")
                     .arg(stream)
                     .arg(end)
@@ -311,6 +320,7 @@ impl Queue {
         let mut conn = self.conn();
         let reply: StreamRangeReply = self
             .bounded(
+                "XRANGE",
                 redis::cmd("XRANGE")
                     .arg(stream)
                     .arg(start)
@@ -335,7 +345,8 @@ impl Queue {
             invocation.arg(id).arg(job.to_json());
         }
         let mut conn = self.conn();
-        self.bounded(invocation.invoke_async(&mut conn)).await
+        self.bounded("redrive script", invocation.invoke_async(&mut conn))
+            .await
     }
 
     /// Trims the events stream below `min_id`, but never past an event the router has not
@@ -344,6 +355,7 @@ impl Queue {
         let mut conn = self.conn();
         let groups: Vec<HashMap<String, redis::Value>> = self
             .bounded(
+                "XINFO GROUPS",
                 redis::cmd("XINFO")
                     .arg("GROUPS")
                     .arg(self.keys.events())
@@ -360,6 +372,7 @@ impl Queue {
             .unwrap_or(StreamId(0, 0));
         let pending: (u64, Option<String>, Option<String>, redis::Value) = self
             .bounded(
+                "XPENDING",
                 redis::cmd("XPENDING")
                     .arg(self.keys.events())
                     .arg(ROUTE_GROUP)
@@ -373,6 +386,7 @@ impl Queue {
         if cutoff > StreamId(0, 0) {
             let _: i64 = self
                 .bounded(
+                    "XTRIM",
                     redis::cmd("XTRIM")
                         .arg(self.keys.events())
                         .arg("MINID")

@@ -100,7 +100,9 @@ impl Queue {
             }
         }
         let mut conn = self.conn.clone();
-        let reply: Vec<(i64, String)> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let reply: Vec<(i64, String)> = self
+            .bounded("enqueue script", invocation.invoke_async(&mut conn))
+            .await?;
         if reply.len() != requests.len() {
             return Err(QueueError::Reply(format!(
                 "{} outcomes for {} requests",
@@ -183,9 +185,10 @@ impl Enqueuer {
         };
         match tokio::time::timeout(self.queue.timeout, handed_over).await {
             Ok(result) => result,
-            Err(_) => self
-                .queue
-                .counted(Err(QueueError::Timeout(self.queue.timeout))),
+            Err(_) => self.queue.counted(
+                "enqueue script",
+                Err(QueueError::Timeout(self.queue.timeout)),
+            ),
         }
     }
 }

@@ -62,6 +62,7 @@ impl Queue {
             let mut conn = self.conn();
             let reply: StreamRangeReply = self
                 .bounded(
+                    "XREVRANGE",
                     redis::cmd("XREVRANGE")
                         .arg(self.keys.events())
                         .arg(&end)
@@ -125,6 +126,7 @@ impl Queue {
         let mut conn = self.conn();
         let entry_id: Option<String> = self
             .bounded(
+                "GET",
                 redis::cmd("GET")
                     .arg(self.keys.event_index(id))
                     .query_async(&mut conn),
@@ -135,6 +137,7 @@ impl Queue {
         };
         let reply: StreamRangeReply = self
             .bounded(
+                "XRANGE",
                 redis::cmd("XRANGE")
                     .arg(self.keys.events())
                     .arg(&entry_id)
@@ -167,6 +170,7 @@ impl Queue {
             .arg(json)
             .arg(self.index_ttl_secs);
         let mut conn = self.conn();
-        self.bounded(invocation.invoke_async(&mut conn)).await
+        self.bounded("append-targeted script", invocation.invoke_async(&mut conn))
+            .await
     }
 }

@@ -40,6 +40,7 @@ impl Queue {
         let mut conn = self.conn();
         let previous: Option<String> = self
             .bounded(
+                "SET",
                 redis::cmd("SET")
                     .arg(key)
                     .arg(json)
@@ -67,6 +68,7 @@ impl Queue {
         let json = serde_json::to_string(response).map_err(|e| QueueError::Reply(e.to_string()))?;
         let mut conn = self.conn();
         self.bounded(
+            "SET",
             redis::cmd("SET")
                 .arg(key)
                 .arg(json)
@@ -80,7 +82,10 @@ impl Queue {
     /// Frees a key whose request failed, so the client may retry it.
     pub async fn idempotency_release(&self, key: &str) -> Result<(), QueueError> {
         let mut conn = self.conn();
-        self.bounded(redis::cmd("DEL").arg(key).query_async::<()>(&mut conn))
-            .await
+        self.bounded(
+            "DEL",
+            redis::cmd("DEL").arg(key).query_async::<()>(&mut conn),
+        )
+        .await
     }
 }

@@ -157,31 +157,47 @@ impl Queue {
         }
     }
 
-    fn counted<T>(&self, result: Result<T, QueueError>) -> Result<T, QueueError> {
-        if result.is_err()
-            && let Some((counter, area)) = &self.errors
-        {
-            counter.with_label_values(&[*area]).inc();
+    /// Counts and logs a failed operation: only real failures reach here, never an expected
+    /// reply such as BUSYGROUP (see [`Queue::timed`]).
+    fn counted<T>(&self, op: &'static str, result: Result<T, QueueError>) -> Result<T, QueueError> {
+        if let Err(error) = &result {
+            let area = self.errors.as_ref().map_or("-", |(_, area)| *area);
+            tracing::warn!(op, area, %error, "Redis operation failed");
+            if let Some((counter, area)) = &self.errors {
+                counter.with_label_values(&[*area]).inc();
+            }
         }
         result
     }
 
-    async fn bounded<T>(
+    /// `op` bounded by the command timeout, neither counted nor logged: for callers that expect
+    /// some error replies and count the rest themselves.
+    async fn timed<T>(
         &self,
         op: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, QueueError> {
-        let result = match tokio::time::timeout(self.timeout, op).await {
+        match tokio::time::timeout(self.timeout, op).await {
             Ok(result) => result.map_err(QueueError::from),
             Err(_) => Err(QueueError::Timeout(self.timeout)),
-        };
-        self.counted(result)
+        }
+    }
+
+    /// `op` (named `name` in the log) bounded by the command timeout; a failure is counted in
+    /// `shiprelay_redis_errors_total` and logged with the operation's name.
+    async fn bounded<T>(
+        &self,
+        name: &'static str,
+        op: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, QueueError> {
+        let result = self.timed(op).await;
+        self.counted(name, result)
     }
 
     /// Succeeds when Redis answers.
     pub async fn ping(&self) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         let reply: String = self
-            .bounded(redis::cmd("PING").query_async(&mut conn))
+            .bounded("PING", redis::cmd("PING").query_async(&mut conn))
             .await?;
         match reply.as_str() {
             "PONG" => Ok(()),
@@ -191,7 +207,7 @@ impl Queue {
 
     /// Keeps a payload that verified but could not be normalised; returns its stream entry id.
     pub async fn quarantine(&self, entry: QuarantineEntry<'_>) -> Result<String, QueueError> {
-        let received_at = entry.received_at.to_rfc3339();
+        let received_at = crate::time::rfc3339(entry.received_at);
         let fields: [(&str, &[u8]); 6] = [
             ("source", entry.source.as_bytes()),
             ("reason", entry.reason.as_bytes()),
@@ -202,6 +218,7 @@ impl Queue {
         ];
         let mut conn = self.conn.clone();
         let key = self.keys.quarantine();
-        self.bounded(conn.xadd(key, "*", &fields)).await
+        self.bounded("XADD quarantine", conn.xadd(key, "*", &fields))
+            .await
     }
 }

@@ -32,6 +32,7 @@ impl Queue {
         let mut conn = self.conn();
         let (deliveries, retry, dead, quarantine): (u64, u64, u64, u64) = self
             .bounded(
+                "queue stats",
                 redis::pipe()
                     .xlen(self.keys.deliveries())
                     .zcard(self.keys.retry())
@@ -42,6 +43,7 @@ impl Queue {
             .await?;
         let oldest_job: StreamRangeReply = self
             .bounded(
+                "XRANGE",
                 redis::cmd("XRANGE")
                     .arg(self.keys.deliveries())
                     .arg("-")
@@ -73,6 +75,7 @@ impl Queue {
         let mut conn = self.conn();
         let groups: Result<Vec<HashMap<String, redis::Value>>, QueueError> = self
             .bounded(
+                "XINFO GROUPS",
                 redis::cmd("XINFO")
                     .arg("GROUPS")
                     .arg(&events)
@@ -94,10 +97,14 @@ impl Queue {
             .find(|g| as_text(g.get("name")).as_deref() == Some(ROUTE_GROUP))
         else {
             let length: u64 = self
-                .bounded(redis::cmd("XLEN").arg(&events).query_async(&mut conn))
+                .bounded(
+                    "XLEN",
+                    redis::cmd("XLEN").arg(&events).query_async(&mut conn),
+                )
                 .await?;
             let first: StreamRangeReply = self
                 .bounded(
+                    "XRANGE",
                     redis::cmd("XRANGE")
                         .arg(&events)
                         .arg("-")
@@ -123,6 +130,7 @@ impl Queue {
         let last = as_text(route.get("last-delivered-id")).unwrap_or_else(|| "0-0".into());
         let next: StreamRangeReply = self
             .bounded(
+                "XRANGE",
                 redis::cmd("XRANGE")
                     .arg(&events)
                     .arg(format!("({last}"))
@@ -148,6 +156,7 @@ impl Queue {
             None => {
                 let unread: StreamRangeReply = self
                     .bounded(
+                        "XRANGE",
                         redis::cmd("XRANGE")
                             .arg(&events)
                             .arg(format!("({last}"))
@@ -162,6 +171,7 @@ impl Queue {
         };
         let oldest_pending: (u64, Option<String>, Option<String>, redis::Value) = self
             .bounded(
+                "XPENDING",
                 redis::cmd("XPENDING")
                     .arg(&events)
                     .arg(ROUTE_GROUP)

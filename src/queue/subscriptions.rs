@@ -19,6 +19,7 @@ impl Queue {
     ) -> Result<(), QueueError> {
         let mut conn = self.conn();
         self.bounded(
+            "subscription create",
             redis::pipe()
                 .atomic()
                 .hset(self.keys.subscription(id), "record", record)
@@ -35,6 +36,7 @@ impl Queue {
     pub async fn subscription(&self, id: &str) -> Result<Option<String>, QueueError> {
         let mut conn = self.conn();
         self.bounded(
+            "HGET",
             redis::cmd("HGET")
                 .arg(self.keys.subscription(id))
                 .arg("record")
@@ -57,7 +59,12 @@ impl Queue {
             .arg(current)
             .arg(new);
         let mut conn = self.conn();
-        let replaced: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let replaced: i64 = self
+            .bounded(
+                "subscription replace script",
+                invocation.invoke_async(&mut conn),
+            )
+            .await?;
         Ok(replaced == 1)
     }
 
@@ -66,6 +73,7 @@ impl Queue {
         let mut conn = self.conn();
         let (deleted, _, _): (i64, i64, i64) = self
             .bounded(
+                "subscription delete",
                 redis::pipe()
                     .atomic()
                     .del(self.keys.subscription(id))
@@ -89,6 +97,7 @@ impl Queue {
         let (total, ids): (u64, Vec<String>) = match zrange_bounds(offset, count) {
             Some((start, stop)) => {
                 self.bounded(
+                    "subscriptions page",
                     redis::pipe()
                         .zcard(&index)
                         .zrange(&index, start, stop)
@@ -97,8 +106,11 @@ impl Queue {
                 .await?
             }
             None => (
-                self.bounded(redis::cmd("ZCARD").arg(&index).query_async(&mut conn))
-                    .await?,
+                self.bounded(
+                    "ZCARD",
+                    redis::cmd("ZCARD").arg(&index).query_async(&mut conn),
+                )
+                .await?,
                 Vec::new(),
             ),
         };
@@ -111,6 +123,7 @@ impl Queue {
         let mut conn = self.conn();
         let version: Option<u64> = self
             .bounded(
+                "GET",
                 redis::cmd("GET")
                     .arg(self.keys.subscriptions_version())
                     .query_async(&mut conn),
@@ -124,6 +137,7 @@ impl Queue {
         let mut conn = self.conn();
         let ids: Vec<String> = self
             .bounded(
+                "ZRANGE",
                 redis::cmd("ZRANGE")
                     .arg(self.keys.subscriptions())
                     .arg(0)
@@ -143,7 +157,9 @@ impl Queue {
             pipe.hget(self.keys.subscription(id), "record");
         }
         let mut conn = self.conn();
-        let records: Vec<Option<String>> = self.bounded(pipe.query_async(&mut conn)).await?;
+        let records: Vec<Option<String>> = self
+            .bounded("subscription records", pipe.query_async(&mut conn))
+            .await?;
         // A record deleted between the two reads is simply not listed.
         Ok(records.into_iter().flatten().collect())
     }

@@ -373,17 +373,21 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The value of one sample in the `/metrics` exposition, 0 when absent.
-    pub async fn metric(&self, name_and_labels: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.address))
+    /// The `/metrics` exposition of the process at `address` (this app's or a second one's).
+    pub async fn metrics_text(&self, address: &str) -> String {
+        self.client
+            .get(format!("{address}/metrics"))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The value of one sample in the `/metrics` exposition, 0 when absent.
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        let text = self.metrics_text(&self.address).await;
         text.lines()
             .find_map(|line| {
                 line.strip_prefix(name_and_labels)?

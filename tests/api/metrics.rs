@@ -133,15 +133,7 @@ async fn counters_depths_and_process_metrics_reflect_what_happened() {
     assert!(app.metric("process_resident_memory_bytes").await > 1_000_000.0);
     assert!(app.metric("process_start_time_seconds").await > 1_600_000_000.0);
 
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text(&app.address).await;
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/target/metrics-sample.prom");
     std::fs::write(sample, &text).unwrap(); // scripts/check-deploy runs `promtool check metrics` on it
 }
@@ -220,4 +212,23 @@ async fn metrics_can_move_to_their_own_port() {
         .await
         .unwrap();
     assert_problem(main, 404, "not-found").await;
+}
+
+/// A restart finds its consumer groups already there (BUSYGROUP): that is not a Redis failure, and
+/// `/metrics` must not count it as one. Every area's counter is exported, at zero.
+#[tokio::test]
+async fn a_restart_on_existing_groups_counts_no_redis_error() {
+    let app = spawn_app().await;
+    app.stop().await;
+    let restarted = app.spawn_second().await;
+    // Let the delivery runtime create (find) its groups and run a first sample.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let text = app.metrics_text(&restarted.address).await;
+    for area in ["http", "route", "deliver", "schedule", "sample"] {
+        let sample = format!("shiprelay_redis_errors_total{{op=\"{area}\"}} 0");
+        assert!(
+            text.lines().any(|line| line == sample),
+            "missing `{sample}` in:\n{text}"
+        );
+    }
 }
