@@ -1,6 +1,18 @@
 //! Tracing setup: human-readable or JSON lines on stdout, filtered by `RUST_LOG` or `[log] level`.
+//!
+//! Two rules keep the log honest: colour codes only for a person at a terminal (a file or collector
+//! gets plain text), and a client's malformed request is not a server error. actix-http logs every
+//! connection that ends in a parse error or a timeout as `ERROR stream error: ...` although it has
+//! already answered it 400/408/431; an operator who sees ERROR must be able to act on it, so those
+//! lines are dropped ([`ClientStreamErrors`]).
 
-use tracing_subscriber::EnvFilter;
+use std::io::IsTerminal;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::{LogFormat, LogSettings};
 
@@ -9,9 +21,91 @@ pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let ansi = std::io::stdout().is_terminal();
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(ClientStreamErrors);
     let _ = match settings.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => registry
+            .with(fmt::layer().json().flatten_event(true).with_ansi(false))
+            .try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer().with_ansi(ansi)).try_init(),
     };
+}
+
+const DISPATCHER: &str = "actix_http::h1::dispatcher";
+
+/// Drops actix-http's `stream error: ...` events: a connection that a client broke (bad head,
+/// slow request), already answered by actix-http.
+pub struct ClientStreamErrors;
+
+impl<S: Subscriber> Layer<S> for ClientStreamErrors {
+    fn event_enabled(&self, event: &Event<'_>, _: Context<'_, S>) -> bool {
+        if event.metadata().target() != DISPATCHER {
+            return true;
+        }
+        let mut message = MessagePrefix::default();
+        event.record(&mut message);
+        !message.is_stream_error
+    }
+}
+
+#[derive(Default)]
+struct MessagePrefix {
+    is_stream_error: bool,
+}
+
+impl Visit for MessagePrefix {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.is_stream_error = format!("{value:?}").starts_with("stream error:");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Collects the messages of the events that pass.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl<S: Subscriber> Layer<S> for Seen {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            struct Message(String);
+            impl Visit for Message {
+                fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                    if field.name() == "message" {
+                        self.0 = format!("{value:?}");
+                    }
+                }
+            }
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            self.0.lock().unwrap().push(message.0);
+        }
+    }
+
+    #[test]
+    fn client_stream_errors_are_dropped_and_everything_else_passes() {
+        let seen = Seen::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(ClientStreamErrors)
+            .with(seen.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "actix_http::h1::dispatcher", "stream error: request parse error: invalid Header provided");
+            tracing::error!(target: "actix_http::h1::dispatcher", "Response payload stream error: broken");
+            tracing::error!(target: "shiprelay::delivery", "stream error: ours");
+        });
+        assert_eq!(
+            *seen.0.lock().unwrap(),
+            vec![
+                "Response payload stream error: broken",
+                "stream error: ours"
+            ]
+        );
+    }
 }

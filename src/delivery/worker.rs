@@ -355,12 +355,12 @@ fn log_entry(
 ) -> Vec<(&'static str, String)> {
     let (result, next) = match decision {
         Decision::Delivered => ("delivered", String::new()),
-        Decision::Retry { at, .. } => ("retry", at.to_rfc3339()),
+        Decision::Retry { at, .. } => ("retry", crate::time::rfc3339(*at)),
         Decision::Dead { .. } => ("dead", String::new()),
         Decision::Disable { .. } => ("disabled", String::new()),
     };
     vec![
-        ("at", at.to_rfc3339()),
+        ("at", crate::time::rfc3339(at)),
         ("event_id", job.event_id.clone()),
         ("attempt", job.attempt.to_string()),
         (

@@ -146,13 +146,15 @@ fn attempt_log(entry: Entry) -> AttemptLog {
     let mut f = entry.fields;
     let mut take = |k: &str| f.remove(k).unwrap_or_default();
     AttemptLog {
-        at: take("at"),
+        at: crate::time::normalise(take("at")),
         event_id: take("event_id"),
         attempt: take("attempt").parse().unwrap_or(0),
         status: take("status").parse().ok(),
         outcome: take("outcome"),
         result: take("result"),
-        next_attempt_at: Some(take("next_attempt_at")).filter(|s| !s.is_empty()),
+        next_attempt_at: Some(take("next_attempt_at"))
+            .filter(|s| !s.is_empty())
+            .map(crate::time::normalise),
         latency_ms: take("latency_ms").parse().unwrap_or(0),
         response: take("response"),
         id: entry.id,
@@ -382,10 +384,17 @@ pub struct ReplayEvent {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Replayed {
+pub struct EventReplayed {
     /// Delivery jobs queued.
     pub jobs: usize,
-    /// Events examined (range replay).
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RangeReplayed {
+    /// Delivery jobs queued.
+    pub jobs: usize,
+    /// Events examined.
     pub scanned: usize,
     /// False when the scan limit (100,000 events) stopped a range replay early: replay from the
     /// last event's time again.
@@ -399,7 +408,7 @@ pub struct Replayed {
     request_body(content = ReplayEvent, description = "Optional: `{}` replays to every matching subscription"),
     security(("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 202, body = Replayed),
+        (status = 202, body = EventReplayed),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -446,12 +455,7 @@ pub async fn replay_event(
         Ok(Created {
             status: StatusCode::ACCEPTED,
             location: None,
-            body: serde_json::to_value(Replayed {
-                jobs: jobs.len(),
-                scanned: 1,
-                complete: true,
-            })
-            .unwrap_or_default(),
+            body: serde_json::to_value(EventReplayed { jobs: jobs.len() }).unwrap_or_default(),
         })
     })
     .await
@@ -474,7 +478,7 @@ pub struct ReplayRange {
     request_body = ReplayRange,
     security(("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 202, body = Replayed),
+        (status = 202, body = RangeReplayed),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -547,7 +551,7 @@ pub async fn replay_subscription(
         Ok(Created {
             status: StatusCode::ACCEPTED,
             location: None,
-            body: serde_json::to_value(Replayed {
+            body: serde_json::to_value(RangeReplayed {
                 jobs,
                 scanned,
                 complete,
