@@ -32,3 +32,32 @@ redis_answers() {
     [[ "$reply" == "+PONG"* ]]
   ) 2>/dev/null
 }
+
+# redis_config_get HOST PORT NAME: the value of one CONFIG parameter (empty when Redis refuses).
+redis_config_get() {
+  (
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf '*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$%d\r\n%s\r\n' "${#3}" "$3" >&3
+    local line value="" n=0
+    # *2, $len, name, $len, value
+    while [ $n -lt 5 ] && read -r -t 2 line <&3; do
+      n=$((n + 1))
+      [ $n -eq 1 ] && [[ "$line" != "*2"* ]] && break
+      [ $n -eq 5 ] && value="${line%$'\r'}"
+    done
+    printf '%s' "$value"
+  ) 2>/dev/null
+}
+
+# free_tcp_port: a loopback port nothing listens on now.
+free_tcp_port() {
+  local candidate
+  for _ in $(seq 100); do
+    candidate=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
