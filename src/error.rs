@@ -55,6 +55,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     ApiKey(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error(
+        "more than {limit} requests per second with this API key; retry after {retry_after_secs} s"
+    )]
+    TooManyRequests { limit: u64, retry_after_secs: u64 },
 }
 
 fn describe(errors: &[FieldError]) -> String {
@@ -100,6 +106,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::ApiKey(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
         }
     }
 
@@ -116,6 +124,8 @@ impl ApiError {
             ApiError::Conflict(_) => "Conflict",
             ApiError::UnsupportedMediaType => "Unsupported Media Type",
             ApiError::ApiKey(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::TooManyRequests { .. } => "Too Many Requests",
         }
     }
 }
@@ -134,6 +144,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::ApiKey(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -153,7 +165,10 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.content_type(PROBLEM_JSON);
         match self {
-            ApiError::Unavailable { retry_after_secs } => {
+            ApiError::Unavailable { retry_after_secs }
+            | ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unauthorized(_) => {

@@ -6,6 +6,7 @@
 //! atomic Lua script. Only then does the provider get its 200; when Redis cannot take the write it
 //! gets a 503 with `Retry-After`, so nothing acknowledged is ever lost.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod delivery;
@@ -17,9 +18,12 @@ pub mod listen;
 pub mod metrics;
 pub mod providers;
 pub mod queue;
+pub mod recovery;
 pub mod sampler;
 pub mod secret;
+pub mod service_error;
 pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;
+pub mod tenancy;
 pub mod time;

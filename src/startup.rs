@@ -11,6 +11,7 @@ use anyhow::Context;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::audit::AuditLog;
 use crate::config::{Config, Role};
 use crate::delivery::runtime::{DeliveryRuntime, Shutdown};
 use crate::http::{self, AppState};
@@ -18,6 +19,7 @@ use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::sampler::Sampler;
+use crate::tenancy::directory::KeyDirectory;
 
 pub struct Application {
     port: u16,
@@ -51,12 +53,17 @@ impl Application {
         let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
         let ingest_queue = queue.clone();
         let state = web::Data::new(AppState {
-            queue,
+            queue: queue.clone(),
             metrics: metrics.clone(),
             max_body_bytes: settings.server.max_body_bytes,
             body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
             retry_after_secs: settings.redis.retry_after_secs,
-            api_keys: settings.api.keys.clone(),
+            keys: KeyDirectory::new(queue.clone(), &settings.api.keys),
+            requests_per_second_per_key: settings.api.requests_per_second_per_key,
+            audit: AuditLog {
+                queue: queue.clone(),
+                max_len: settings.api.audit_len,
+            },
             api_max_body_bytes: settings.api.max_body_bytes,
             idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
             secret_rotation_grace: chrono::Duration::seconds(
@@ -68,6 +75,7 @@ impl Application {
             openapi_json: document.to_string(),
         });
         let queue = state.queue.clone();
+        adopt_existing_subscriptions(&state).await;
         let mut server = HttpServer::new(move || {
             let app = App::new()
                 .into_utoipa_app()
@@ -188,6 +196,32 @@ fn metrics_server(listen: &str, metrics: Metrics) -> anyhow::Result<ServerHandle
     Ok(handle)
 }
 
+/// Upgrade of data written before tenants existed: such subscriptions belong to tenant `default`,
+/// created here when they exist. Idempotent; not fatal while Redis is down (the next start, or
+/// the first admin create, does it).
+async fn adopt_existing_subscriptions(state: &AppState) {
+    let records = match state.queue.subscriptions_all().await {
+        Ok(records) => records,
+        Err(error) => {
+            tracing::warn!(%error, "could not check subscriptions for tenants yet");
+            return;
+        }
+    };
+    let subscriptions: Vec<_> = records
+        .iter()
+        .filter_map(|r| serde_json::from_str(r).ok())
+        .collect();
+    match state
+        .tenants()
+        .adopt_existing(&subscriptions, chrono::Utc::now())
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(subscriptions = n, "subscriptions indexed by tenant"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "could not index subscriptions by tenant"),
+    }
+}
+
 /// The OpenAPI document of every route `http::services` registers for `role`.
 pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value {
     let (_, document) = App::new()
@@ -195,7 +229,9 @@ pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value 
         .openapi(http::openapi::ApiDoc::openapi())
         .configure(|config| http::services(config, role, metrics_on_main))
         .split_for_parts();
-    serde_json::to_value(&document).expect("the OpenAPI document serialises")
+    let mut document = serde_json::to_value(&document).expect("the OpenAPI document serialises");
+    http::openapi::apply_common_responses(&mut document);
+    document
 }
 
 /// Stops `handle` gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish.

@@ -154,6 +154,13 @@ pub struct ApiSettings {
     /// How long an `Idempotency-Key` and its response are remembered.
     #[serde(deserialize_with = "lenient::number")]
     pub idempotency_ttl_secs: u64,
+    /// Requests per second each API key (admin or tenant) may make to `/v1`, across all
+    /// processes; past it, 429 with `Retry-After`. 0: no limit.
+    #[serde(deserialize_with = "lenient::number")]
+    pub requests_per_second_per_key: u64,
+    /// About how many audit entries are kept (a capped stream).
+    #[serde(deserialize_with = "lenient::number")]
+    pub audit_len: usize,
 }
 
 impl Default for ApiSettings {
@@ -163,6 +170,8 @@ impl Default for ApiSettings {
             max_body_bytes: 64 * 1024,
             secret_rotation_grace_secs: 24 * 3600,
             idempotency_ttl_secs: 24 * 3600,
+            requests_per_second_per_key: 100,
+            audit_len: 100_000,
         }
     }
 }
@@ -233,9 +242,12 @@ impl Default for DeliverySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct MetricsSettings {
-    /// Serve `/metrics` on this address instead of the main port (e.g. an internal interface);
-    /// empty: on the main port.
+    /// Serve `/metrics` on this address, a port of its own that providers never see. Empty
+    /// (together with `public = true`): on the main port.
     pub listen: String,
+    /// Serve `/metrics` on the main, provider-facing port: it names every source id to anyone who
+    /// can reach that port, so it takes `listen = ""` and this, both.
+    pub public: bool,
     /// How often queue depths and subscription counts are read from Redis.
     #[serde(deserialize_with = "lenient::number")]
     pub sample_interval_secs: u64,
@@ -244,7 +256,8 @@ pub struct MetricsSettings {
 impl Default for MetricsSettings {
     fn default() -> Self {
         MetricsSettings {
-            listen: String::new(),
+            listen: "0.0.0.0:9464".into(),
+            public: false,
             sample_interval_secs: 5,
         }
     }
@@ -459,14 +472,30 @@ fn validate(s: &Settings) -> Vec<Problem> {
         "redis.events_retention_secs",
         "must be positive".into(),
     );
+    check(
+        s.metrics.listen.is_empty() == s.metrics.public,
+        "metrics.listen",
+        "`metrics.listen = \"\"` and `metrics.public = true` go together: both serve /metrics on the \
+         main port, either alone is refused (the default is a port of its own, 0.0.0.0:9464)"
+            .into(),
+    );
     for (i, key) in s.api.keys.iter().enumerate() {
         check(
-            key.expose().len() >= MIN_API_KEY_LEN
+            crate::tenancy::keys::is_valid_admin_entry(key.expose())
+                && key.expose().len() >= MIN_API_KEY_LEN
                 && key.expose().bytes().all(|b| b.is_ascii_graphic()),
             &format!("api.keys[{i}]"),
-            format!("API keys must be at least {MIN_API_KEY_LEN} visible ASCII characters"),
+            format!(
+                "API keys must be at least {MIN_API_KEY_LEN} visible ASCII characters, or \
+                 `sha256:` and the 64 hex digits of the key's SHA-256"
+            ),
         );
     }
+    check(
+        s.api.audit_len >= 100,
+        "api.audit_len",
+        "must be at least 100".into(),
+    );
     check(
         (1..=16 * 1024 * 1024).contains(&s.api.max_body_bytes),
         "api.max_body_bytes",

@@ -8,10 +8,11 @@ use super::job::{Job, jobs_json};
 use super::runtime::Shutdown;
 use crate::event::EventHead;
 use crate::queue::{Entry, Queue, ROUTE_GROUP};
-use crate::subscriptions::matching::{EventFacts, matches};
+use crate::subscriptions::matching::EventFacts;
 
 /// The jobs for one stored event: for its target subscription alone when it has one (a test
-/// ping), else for every enabled subscription whose filters match.
+/// ping or a replay to one subscription), else for every enabled subscription whose filters and
+/// tenant admit it.
 pub fn plan(
     event_json: &str,
     target: Option<&str>,
@@ -30,7 +31,7 @@ pub fn plan(
             subscriptions
                 .all
                 .iter()
-                .filter(|s| matches(s, &facts))
+                .filter(|s| subscriptions.admits(s, &facts))
                 .map(|s| Job::first(&event, event_json, &s.id))
                 .collect()
         }

@@ -280,6 +280,7 @@ impl Worker {
         let mut headers: Vec<(String, String)> = subscription
             .headers
             .iter()
+            .chain(&subscription.sensitive_headers)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         headers.extend(
@@ -298,8 +299,14 @@ impl Worker {
     }
 
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), QueueError> {
+        // Disabling is the relay's own action, not an API call: it writes no audit entry.
+        let audit = crate::audit::AuditLog {
+            queue: self.queue.clone(),
+            max_len: 0,
+        };
         let service = crate::subscriptions::service::Subscriptions {
             queue: &self.queue,
+            audit: &audit,
             known_sources: &[],
             allow_private_targets: true,
         };

@@ -1,50 +1,70 @@
-//! API authentication: `X-API-Key: <key>` or `Authorization: Bearer <key>`, compared in constant
-//! time against every configured key. Handlers that take an [`ApiCaller`] are authenticated.
-
-use std::future::{Ready, ready};
+//! API authentication: `X-API-Key: <key>` or `Authorization: Bearer <key>`. An admin key from
+//! config or a tenant key (looked up by digest) becomes the call's [`Principal`]; a read-only key
+//! is refused anything but GET here, so no handler can forget it; and each key's requests are
+//! counted against `api.requests_per_second_per_key` (429 past it). Handlers that take a
+//! [`Caller`] are authenticated and scoped.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use sha2::{Digest, Sha256};
+use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
 use crate::error::ApiError;
+use crate::tenancy::{Call, Denied};
 
-/// An authenticated API caller.
+/// An authenticated API call.
 #[derive(Debug, Clone)]
-pub struct ApiCaller {
-    /// A short, non-reversible id of the key used (for scoping and logs; never the key).
-    pub key_id: String,
-}
+pub struct Caller(pub Call);
 
-impl FromRequest for ApiCaller {
+impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<ApiCaller, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(request))
+        let request = request.clone();
+        Box::pin(async move { authenticate(&request).await })
     }
 }
 
-fn authenticate(request: &HttpRequest) -> Result<ApiCaller, ApiError> {
+async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or(ApiError::ApiKey("the API is not configured"))?;
     let presented = presented_key(request).ok_or(ApiError::ApiKey(
         "an API key is required: send X-API-Key or Authorization: Bearer",
     ))?;
-    // Check every key (no early exit) so timing does not tell how many keys there are.
-    let matched = state.api_keys.iter().fold(false, |found, key| {
-        key.matches(presented.as_bytes()) | found
-    });
-    if !matched {
-        return Err(ApiError::ApiKey("the API key is not valid"));
+    let principal = state
+        .keys
+        .authenticate(presented)
+        .await
+        .map_err(|e| state.unavailable(e))?
+        .ok_or(ApiError::ApiKey("the API key is not valid"))?;
+    principal
+        .may_use_method(request.method().as_str())
+        .map_err(|denied| match denied {
+            Denied::Forbidden(reason) => ApiError::Forbidden(reason),
+            Denied::Hidden => ApiError::NotFound("not found".into()),
+        })?;
+    let limit = state.requests_per_second_per_key;
+    if limit > 0 {
+        let now = chrono::Utc::now().timestamp();
+        let count = state
+            .queue
+            .count_request(&principal.scope_id(), now)
+            .await
+            .map_err(|e| state.unavailable(e))?;
+        if count > limit {
+            return Err(ApiError::TooManyRequests {
+                limit,
+                retry_after_secs: 1,
+            });
+        }
     }
-    let digest = Sha256::digest(presented.as_bytes());
-    Ok(ApiCaller {
-        key_id: hex::encode(&digest[..6]),
-    })
+    Ok(Caller(Call {
+        principal,
+        correlation_id: super::correlation::of(request),
+    }))
 }
 
 fn presented_key(request: &HttpRequest) -> Option<&str> {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::api_key::ApiCaller;
+use super::api_key::Caller;
 use super::pagination::{CursorInfo, Paged, cursor, page_size};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::event::{Event, EventType};
@@ -38,14 +38,16 @@ pub struct EventsParams {
 
 type EventsPage = Paged<Event, CursorInfo>;
 
-/// Events, newest first, filtered; cursor-paginated. A page examines at most 10,000 stored
+/// Events, newest first, filtered; cursor-paginated. A tenant key sees events of its tenant's
+/// allowed sources (and its own subscriptions' test pings) only. A page examines at most 10,000 stored
 /// events: a rare filter may answer fewer than `pageSize` with a `nextCursor` to continue.
 #[utoipa::path(
     tag = "events",
+    operation_id = "listEvents",
     params(EventsParams),
     security(("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 200, body = inline(EventsPage)),
+        (status = 200, description = "A page of events", body = inline(EventsPage)),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
@@ -54,15 +56,15 @@ type EventsPage = Paged<Event, CursorInfo>;
 #[get("/v1/events")]
 pub async fn list(
     state: web::Data<AppState>,
-    _caller: ApiCaller,
+    Caller(call): Caller,
     params: web::Query<EventsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = to_query(&state, params.into_inner())?;
     let page = state
-        .queue
-        .events_page(&query)
+        .recovery()
+        .events(&call, query.clone())
         .await
-        .map_err(|e| state.unavailable(e))?;
+        .map_err(|e| state.service_error(e, "event"))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "data": page.events,
         "pagination": CursorInfo { page_size: query.page_size as u64, next_cursor: page.next_cursor },
@@ -108,16 +110,18 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
         until_ms,
         cursor,
         page_size: size as usize,
+        visible: None,
     })
 }
 
 /// One event by its id, while it is retained (`redis.events_retention_secs`).
 #[utoipa::path(
     tag = "events",
+    operation_id = "getEvent",
     params(("id" = String, Path, description = "Event id, `evt_...`")),
     security(("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 200, body = Event),
+        (status = 200, description = "The event", body = Event),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
@@ -126,15 +130,14 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
 #[get("/v1/events/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
-    _caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let event = state
-        .queue
-        .event_by_id(&id)
+        .recovery()
+        .event(&call, &id)
         .await
-        .map_err(|e| state.unavailable(e))?
-        .ok_or_else(|| ApiError::NotFound(format!("no event with id `{id}`")))?;
+        .map_err(|e| state.service_error(e, "event"))?;
     Ok(HttpResponse::Ok().json(event))
 }

@@ -11,12 +11,16 @@ use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::api_key::ApiCaller;
 use crate::error::{ApiError, FieldError};
 use crate::queue::{IdempotencyBegin, StoredResponse};
+use crate::tenancy::Call;
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
+/// How long a key stays claimed by a request still running: longer than any request may take
+/// (body timeout plus Redis work), short enough that a process killed mid-request frees it within
+/// a minute. The stored response lives `api.idempotency_ttl_secs`.
+const IN_PROGRESS_TTL_SECS: u64 = 60;
 
 /// The `Idempotency-Key` request header, as documented on every POST.
 #[derive(utoipa::IntoParams)]
@@ -44,7 +48,7 @@ pub struct Created {
 pub async fn run<F, Fut>(
     state: &AppState,
     request: &HttpRequest,
-    caller: &ApiCaller,
+    call: &Call,
     body: &[u8],
     handler: F,
 ) -> Result<HttpResponse, ApiError>
@@ -55,7 +59,10 @@ where
     let Some(key) = idempotency_key(request)? else {
         return handler().await.map(|created| respond(&created, false));
     };
-    let redis_key = state.queue.keys().idempotency(&caller.key_id, key);
+    let redis_key = state
+        .queue
+        .keys()
+        .idempotency(&call.principal.scope_id(), key);
     let fingerprint = fingerprint(request, body);
     let ttl = state.idempotency_ttl_secs;
     let unavailable = |_| ApiError::Unavailable {
@@ -63,7 +70,7 @@ where
     };
     match state
         .queue
-        .idempotency_begin(&redis_key, &fingerprint, ttl)
+        .idempotency_begin(&redis_key, &fingerprint, IN_PROGRESS_TTL_SECS)
         .await
         .map_err(unavailable)?
     {

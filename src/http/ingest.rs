@@ -42,6 +42,7 @@ struct Accepted<'a> {
 /// events are stored in Redis.
 #[utoipa::path(
     tag = "ingest",
+    operation_id = "ingest",
     params(("source" = String, Path, description = "A configured source id")),
     request_body(content = serde_json::Value, description = "The provider's payload, verbatim", content_type = "application/json"),
     responses(

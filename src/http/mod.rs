@@ -15,15 +15,20 @@ pub mod openapi;
 mod ops;
 mod pagination;
 mod subscriptions;
+mod tenants;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::audit::AuditLog;
 use crate::config::Role;
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
 use crate::queue::{Queue, QueueError};
-use crate::secret::Secret;
+use crate::service_error::ServiceError;
+use crate::subscriptions::service::Subscriptions;
+use crate::tenancy::directory::KeyDirectory;
+use crate::tenancy::service::Tenants;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -33,7 +38,10 @@ pub struct AppState {
     /// How long a handler waits for a whole request body (`server.body_timeout_secs`).
     pub body_timeout: std::time::Duration,
     pub retry_after_secs: u64,
-    pub api_keys: Vec<Secret>,
+    /// Admin keys from config and tenant keys from Redis.
+    pub keys: KeyDirectory,
+    pub requests_per_second_per_key: u64,
+    pub audit: AuditLog,
     pub api_max_body_bytes: usize,
     pub idempotency_ttl_secs: u64,
     pub secret_rotation_grace: chrono::Duration,
@@ -51,6 +59,43 @@ impl AppState {
         payload: web::Payload,
     ) -> Result<web::Bytes, ApiError> {
         body::read_limited(request, payload, self.api_max_body_bytes, self.body_timeout).await
+    }
+
+    pub fn subscriptions(&self) -> Subscriptions<'_> {
+        Subscriptions {
+            queue: &self.queue,
+            audit: &self.audit,
+            known_sources: &self.source_ids,
+            allow_private_targets: self.allow_private_targets,
+        }
+    }
+
+    pub fn recovery(&self) -> crate::recovery::Recovery<'_> {
+        crate::recovery::Recovery {
+            queue: &self.queue,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants {
+            queue: &self.queue,
+            audit: &self.audit,
+            known_sources: &self.source_ids,
+        }
+    }
+
+    /// A service's error as the API answers it. `kind` names what was not found ("subscription"),
+    /// never which id: another tenant's id and an unknown one get the same body.
+    pub fn service_error(&self, error: ServiceError, kind: &str) -> ApiError {
+        match error {
+            ServiceError::NotFound => ApiError::NotFound(format!("no such {kind}")),
+            ServiceError::Forbidden(reason) => ApiError::Forbidden(reason),
+            ServiceError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ServiceError::Conflict(message) => ApiError::Conflict(message),
+            ServiceError::Contended => ApiError::Conflict(error.to_string()),
+            ServiceError::Unavailable(error) => self.unavailable(error),
+        }
     }
 
     /// The 503 for a Redis failure; the failure itself is logged, never shown to the caller.
@@ -88,8 +133,19 @@ pub fn services(config: &mut ServiceConfig, role: Role, metrics_on_main: bool) {
         .service(deliveries::attempts)
         .service(deliveries::dead_letters)
         .service(deliveries::redrive)
+        .service(deliveries::delete_dead_letter)
         .service(deliveries::replay_event)
-        .service(deliveries::replay_subscription);
+        .service(deliveries::replay_subscription)
+        .service(tenants::create)
+        .service(tenants::list)
+        .service(tenants::get_one)
+        .service(tenants::update)
+        .service(tenants::remove)
+        .service(tenants::create_key)
+        .service(tenants::list_keys)
+        .service(tenants::revoke_key)
+        .service(tenants::me)
+        .service(tenants::audit);
 }
 
 /// Extractor settings that make query and path errors problem+json like every other error.

@@ -24,6 +24,7 @@ use crate::error::{FieldError, Problem};
         (name = "events", description = "Normalised events as stored"),
         (name = "deliveries", description = "Delivery logs, dead letters, redrive and replay"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "tenants", description = "Tenants, their API keys, the caller and the audit log"),
     )
 )]
 pub struct ApiDoc;
@@ -42,6 +43,62 @@ impl Modify for Security {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Rules every documented operation follows, applied to the generated document so no route can
+/// miss them: each response has a description (the status's reason phrase unless the route gives
+/// one), and every `/v1` operation documents 429 (the per-key rate limit) and, when it changes
+/// something, 403 (a read-only key) as problem+json.
+pub fn apply_common_responses(document: &mut serde_json::Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let Some(responses) = operation["responses"].as_object_mut() else {
+                continue;
+            };
+            if path.starts_with("/v1/") {
+                responses
+                    .entry("429")
+                    .or_insert_with(|| problem_response(429));
+                if method != "get" {
+                    responses
+                        .entry("403")
+                        .or_insert_with(|| problem_response(403));
+                }
+            }
+            for (status, response) in responses.iter_mut() {
+                let described = response
+                    .get("description")
+                    .and_then(|d| d.as_str())
+                    .is_some_and(|d| !d.is_empty());
+                if !described && let Some(object) = response.as_object_mut() {
+                    object.insert("description".into(), reason(status).into());
+                }
+            }
+        }
+    }
+}
+
+fn reason(status: &str) -> String {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+        .and_then(|code| code.canonical_reason())
+        .unwrap_or("Response")
+        .to_string()
+}
+
+fn problem_response(status: u16) -> serde_json::Value {
+    serde_json::json!({
+        "description": reason(&status.to_string()),
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    })
 }
 
 /// Path templates and their methods, read off the document, for 404-versus-405 answers.
@@ -75,10 +132,12 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods served at `path`, or `None` when no route has that shape.
+    /// The methods served at `path`, or `None` when no route has that shape. Where templates
+    /// overlap (`/v1/dead-letters/redrive` and `/v1/dead-letters/{id}`), the one with the most
+    /// literal segments is the path's.
     pub fn methods(&self, path: &str) -> Option<Vec<String>> {
         let wanted: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut methods: Vec<String> = self
+        let matching: Vec<(usize, &Vec<String>)> = self
             .routes
             .iter()
             .filter(|(segments, _)| {
@@ -87,6 +146,17 @@ impl RouteTable {
                         template == actual || (template.starts_with('{') && !actual.is_empty())
                     })
             })
+            .map(|(segments, methods)| {
+                (
+                    segments.iter().filter(|s| !s.starts_with('{')).count(),
+                    methods,
+                )
+            })
+            .collect();
+        let most_literal = matching.iter().map(|(literal, _)| *literal).max()?;
+        let mut methods: Vec<String> = matching
+            .into_iter()
+            .filter(|(literal, _)| *literal == most_literal)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         methods.sort();
@@ -112,6 +182,13 @@ mod tests {
             ["DELETE", "GET", "PATCH"]
         );
         assert_eq!(table.methods("/v1/subscriptions/sub_1/x"), None);
+        let overlapping = serde_json::json!({"paths": {
+            "/v1/dead-letters/redrive": {"post": {}},
+            "/v1/dead-letters/{id}": {"delete": {}},
+        }});
+        let table = RouteTable::from_document(&overlapping);
+        assert_eq!(table.methods("/v1/dead-letters/redrive").unwrap(), ["POST"]);
+        assert_eq!(table.methods("/v1/dead-letters/1-0").unwrap(), ["DELETE"]);
         assert_eq!(table.methods("/v2/subscriptions"), None);
     }
 }

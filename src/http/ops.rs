@@ -8,14 +8,14 @@ use crate::error::{ApiError, Problem};
 
 /// Liveness: the process is up and serving HTTP. Never touches Redis, so a Redis outage does not
 /// get every instance restarted.
-#[utoipa::path(tag = "operations", responses((status = 200, body = serde_json::Value, example = json!({"status": "ok"}))))]
+#[utoipa::path(tag = "operations", operation_id = "healthz", responses((status = 200, description = "The process serves HTTP", body = serde_json::Value, example = json!({"status": "ok"}))))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Readiness: Redis answers, so webhooks can be accepted.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(tag = "operations", operation_id = "readyz", responses(
     (status = 200, body = serde_json::Value, example = json!({"status": "ready"})),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -28,7 +28,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 /// Prometheus metrics, text exposition format.
-#[utoipa::path(tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+#[utoipa::path(tag = "operations", operation_id = "metrics", responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -37,7 +37,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// This OpenAPI document.
-#[utoipa::path(tag = "operations", responses((status = 200, body = serde_json::Value)))]
+#[utoipa::path(tag = "operations", operation_id = "openapi", responses((status = 200, description = "This document", body = serde_json::Value)))]
 #[get("/openapi.json")]
 pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

@@ -6,32 +6,36 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
 
 use super::AppState;
-use super::api_key::ApiCaller;
+use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{PageInfo, PageParams, Paged};
 use crate::error::{ApiError, Problem};
 use crate::event::Event;
+use crate::service_error::ServiceError;
 use crate::subscriptions::model::{
     CreateSubscription, SubscriptionView, SubscriptionWithSecret, UpdateSubscription,
 };
-use crate::subscriptions::service::{Random, ServiceError, Subscriptions};
+use crate::subscriptions::service::Random;
 
-fn service(state: &AppState) -> Subscriptions<'_> {
-    Subscriptions {
-        queue: &state.queue,
-        known_sources: &state.source_ids,
-        allow_private_targets: state.allow_private_targets,
-    }
-}
+const KIND: &str = "subscription";
 
 fn api_error(state: &AppState, error: ServiceError) -> ApiError {
-    match error {
-        ServiceError::NotFound(id) => ApiError::NotFound(format!("no subscription with id `{id}`")),
-        ServiceError::Invalid(errors) => ApiError::ValidationFailed(errors),
-        ServiceError::Contended => ApiError::Conflict(error.to_string()),
-        ServiceError::Unavailable(error) => state.unavailable(error),
-    }
+    state.service_error(error, KIND)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1-based page number (default 1, at most 1000000).
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<u64>,
+    /// Admin keys: only this tenant's subscriptions. A tenant key always lists its own.
+    pub tenant: Option<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
@@ -42,6 +46,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// rotate-secret, that it is shown.
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "createSubscription",
     request_body = CreateSubscription,
     params(IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
@@ -61,18 +66,19 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub async fn create(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: ApiCaller,
+    Caller(call): Caller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = state.api_body(&request, payload).await?;
-    idempotent::run(&state, &request, &caller, &body, || async {
+    idempotent::run(&state, &request, &call, &body, || async {
         let create: CreateSubscription = parse_json(&request, &body)?;
         let now = Utc::now();
-        let subscription = service(&state)
-            .create(create, now, Random::system())
+        let subscription = state
+            .subscriptions()
+            .create(&call, create, now, Random::system())
             .await
             .map_err(|e| api_error(&state, e))?;
-        tracing::info!(subscription_id = %subscription.id, url = %subscription.url, "subscription created");
+        tracing::info!(subscription_id = %subscription.id, tenant = %subscription.tenant, "subscription created");
         Ok(Created {
             status: StatusCode::CREATED,
             location: Some(format!("/v1/subscriptions/{}", subscription.id)),
@@ -85,7 +91,8 @@ pub async fn create(
 /// List subscriptions in creation order.
 #[utoipa::path(
     tag = "subscriptions",
-    params(PageParams),
+    operation_id = "listSubscriptions",
+    params(ListParams),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = inline(Paged<SubscriptionView, PageInfo>)),
@@ -97,12 +104,17 @@ pub async fn create(
 #[get("/v1/subscriptions")]
 pub async fn list(
     state: web::Data<AppState>,
-    _caller: ApiCaller,
-    params: web::Query<PageParams>,
+    Caller(call): Caller,
+    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, size) = params.resolve()?;
-    let (items, total) = service(&state)
-        .list(page, size)
+    let (page, size) = PageParams {
+        page: params.page,
+        page_size: params.page_size,
+    }
+    .resolve()?;
+    let (items, total) = state
+        .subscriptions()
+        .list(&call, params.tenant.as_deref(), page, size)
         .await
         .map_err(|e| api_error(&state, e))?;
     let now = Utc::now();
@@ -115,6 +127,7 @@ pub async fn list(
 /// One subscription (without its secret).
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "getSubscription",
     params(("id" = String, Path)),
     security(("api_key" = []), ("bearer" = [])),
     responses(
@@ -127,11 +140,12 @@ pub async fn list(
 #[get("/v1/subscriptions/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
-    _caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let subscription = service(&state)
-        .get(&id)
+    let subscription = state
+        .subscriptions()
+        .get(&call, &id)
         .await
         .map_err(|e| api_error(&state, e))?;
     Ok(HttpResponse::Ok().json(subscription.view(Utc::now())))
@@ -140,6 +154,7 @@ pub async fn get_one(
 /// Change some fields; absent fields stay as they are.
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "updateSubscription",
     params(("id" = String, Path)),
     request_body = UpdateSubscription,
     security(("api_key" = []), ("bearer" = [])),
@@ -160,15 +175,16 @@ pub async fn get_one(
 pub async fn update(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = state.api_body(&request, payload).await?;
     let update: UpdateSubscription = parse_json(&request, &body)?;
     let now = Utc::now();
-    let subscription = service(&state)
-        .update(&id, update, now)
+    let subscription = state
+        .subscriptions()
+        .update(&call, &id, update, now)
         .await
         .map_err(|e| api_error(&state, e))?;
     Ok(HttpResponse::Ok().json(subscription.view(now)))
@@ -177,6 +193,7 @@ pub async fn update(
 /// Delete a subscription.
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "deleteSubscription",
     params(("id" = String, Path)),
     security(("api_key" = []), ("bearer" = [])),
     responses(
@@ -189,11 +206,12 @@ pub async fn update(
 #[delete("/v1/subscriptions/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
-    _caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    service(&state)
-        .delete(&id)
+    state
+        .subscriptions()
+        .delete(&call, &id)
         .await
         .map_err(|e| api_error(&state, e))?;
     tracing::info!(subscription_id = %id, "subscription deleted");
@@ -204,6 +222,7 @@ pub async fn remove(
 /// (`api.secret_rotation_grace_secs`, 24 h by default): deliveries carry both signatures.
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "rotateSubscriptionSecret",
     params(("id" = String, Path), IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
     responses(
@@ -221,15 +240,22 @@ pub async fn remove(
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = state.api_body(&request, payload).await?;
-    idempotent::run(&state, &request, &caller, &body, || async {
+    idempotent::run(&state, &request, &call, &body, || async {
         let now = Utc::now();
-        let subscription = service(&state)
-            .rotate_secret(&id, state.secret_rotation_grace, now, Random::system())
+        let subscription = state
+            .subscriptions()
+            .rotate_secret(
+                &call,
+                &id,
+                state.secret_rotation_grace,
+                now,
+                Random::system(),
+            )
             .await
             .map_err(|e| api_error(&state, e))?;
         tracing::info!(subscription_id = %subscription.id, "signing secret rotated");
@@ -245,6 +271,7 @@ pub async fn rotate_secret(
 /// Send a `ping` event to this subscription alone.
 #[utoipa::path(
     tag = "subscriptions",
+    operation_id = "testSubscription",
     params(("id" = String, Path), IdempotencyKey),
     security(("api_key" = []), ("bearer" = [])),
     responses(
@@ -262,14 +289,15 @@ pub async fn rotate_secret(
 pub async fn send_test(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: ApiCaller,
+    Caller(call): Caller,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = state.api_body(&request, payload).await?;
-    idempotent::run(&state, &request, &caller, &body, || async {
-        let event = service(&state)
-            .send_test(&id, Utc::now(), Random::system())
+    idempotent::run(&state, &request, &call, &body, || async {
+        let event = state
+            .subscriptions()
+            .send_test(&call, &id, Utc::now(), Random::system())
             .await
             .map_err(|e| api_error(&state, e))?;
         Ok(Created {

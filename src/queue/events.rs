@@ -28,6 +28,30 @@ pub struct EventQuery {
     /// Continue with entries older than this one, from a previous page.
     pub cursor: Option<StreamId>,
     pub page_size: usize,
+    /// A tenant's view: events of these sources only (`*` all), and test pings only when their
+    /// target is in `targets`. `None`: everything (admin).
+    pub visible: Option<Visible>,
+}
+
+/// What a scoped reader may see of the events stream.
+#[derive(Debug, Clone, Default)]
+pub struct Visible {
+    pub sources: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+impl Visible {
+    /// Whether an event of `source` (CloudEvents `source`, `shiprelay/<id>`), meant for `target`
+    /// when it is a test ping, is visible.
+    pub fn admits(&self, source: &str, target: Option<&str>) -> bool {
+        match target {
+            Some(target) => self.targets.iter().any(|t| t == target),
+            None => crate::tenancy::model::allows(
+                &self.sources,
+                source.strip_prefix("shiprelay/").unwrap_or(source),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +122,12 @@ impl Queue {
                 if !field_is("source", &source) || !field_is("subject", &query.subject) {
                     continue;
                 }
+                if let Some(visible) = &query.visible {
+                    let event_source = event.get("source").and_then(|v| v.as_str()).unwrap_or("");
+                    if !visible.admits(event_source, fields.get("target").map(String::as_str)) {
+                        continue;
+                    }
+                }
                 events.push(event);
                 if events.len() == query.page_size {
                     return Ok(EventsPage {
@@ -121,8 +151,12 @@ impl Queue {
         }
     }
 
-    /// The stored CloudEvent with this id, while it is retained.
-    pub async fn event_by_id(&self, id: &str) -> Result<Option<serde_json::Value>, QueueError> {
+    /// The stored CloudEvent with this id, while it is retained, and the subscription it is meant
+    /// for when it is a test ping.
+    pub async fn event_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<(serde_json::Value, Option<String>)>, QueueError> {
         let mut conn = self.conn();
         let entry_id: Option<String> = self
             .bounded(
@@ -145,12 +179,15 @@ impl Queue {
                     .query_async(&mut conn),
             )
             .await?;
-        Ok(reply
-            .ids
-            .into_iter()
-            .next()
-            .and_then(|found| entry(found).fields.remove("event"))
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        let Some(found) = reply.ids.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut fields = entry(found).fields;
+        let target = fields.remove("target");
+        Ok(fields
+            .remove("event")
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .map(|event| (event, target)))
     }
 
     /// Appends `event` for `subscription_id` alone; returns the stream entry id.

@@ -73,6 +73,46 @@ impl Keys {
         self.key("subscriptions")
     }
 
+    /// A tenant record (hash, field `record`: JSON).
+    pub fn tenant(&self, id: &str) -> String {
+        self.key(&format!("tenant:{id}"))
+    }
+
+    /// Sorted set of tenant ids, scored by creation time (ms).
+    pub fn tenants(&self) -> String {
+        self.key("tenants")
+    }
+
+    /// Sorted set of a tenant's subscription ids, scored by creation time (ms).
+    pub fn tenant_subscriptions(&self, tenant: &str) -> String {
+        self.key(&format!("tenant:{tenant}:subscriptions"))
+    }
+
+    /// Hash of a tenant's key ids to the digests they are stored under.
+    pub fn tenant_keys(&self, tenant: &str) -> String {
+        self.key(&format!("tenant:{tenant}:keys"))
+    }
+
+    /// A tenant API key's record (JSON), under the SHA-256 of the key: looked up, never scanned.
+    pub fn api_key(&self, digest: &str) -> String {
+        self.key(&format!("apikey:{digest}"))
+    }
+
+    /// Hash of tenant key ids to when each was last used (ms).
+    pub fn keys_last_used(&self) -> String {
+        self.key("apikeys:last-used")
+    }
+
+    /// The audit log (capped stream).
+    pub fn audit(&self) -> String {
+        self.key("audit")
+    }
+
+    /// Requests of one API key in one second (rate limit window).
+    pub fn request_window(&self, scope_id: &str, second: i64) -> String {
+        self.key(&format!("ratelimit:{scope_id}:{second}"))
+    }
+
     /// A remembered `Idempotency-Key`, scoped by API key (both hashed: keys are caller-chosen).
     pub fn idempotency(&self, api_key_id: &str, key: &str) -> String {
         let digest = hex::encode(Sha256::digest(key.as_bytes()));

@@ -5,14 +5,17 @@
 //! connection is a `ConnectionManager`, created lazily and reconnecting by itself: shiprelay starts
 //! while Redis is down and recovers when it comes back, without a restart.
 
+mod audit;
 mod delivery;
 mod enqueue;
 mod events;
 mod idempotency;
 mod keys;
+mod recovery;
 mod stats;
 mod stream;
 mod subscriptions;
+mod tenants;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,14 +24,17 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+pub use audit::AuditRecord;
 pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle, Settlement};
 pub use enqueue::{Enqueued, Enqueuer};
-pub use events::{EventQuery, EventsPage};
+pub use events::{EventQuery, EventsPage, Visible};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use keys::Keys;
+pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
 pub use stats::QueueStats;
 pub use stream::StreamId;
-pub use subscriptions::SubscriptionsPage;
+pub use subscriptions::{SubscriptionCreate, SubscriptionsPage};
+pub use tenants::TenantDelete;
 
 use crate::config::RedisSettings;
 
@@ -90,6 +96,12 @@ struct Scripts {
     settle: redis::Script,
     pump: redis::Script,
     redrive: redis::Script,
+    subscription_create: redis::Script,
+    tenant_create: redis::Script,
+    tenant_delete: redis::Script,
+    key_create: redis::Script,
+    key_revoke: redis::Script,
+    request_window: redis::Script,
 }
 
 impl Queue {
@@ -114,6 +126,12 @@ impl Queue {
                 settle: redis::Script::new(include_str!("settle.lua")),
                 pump: redis::Script::new(include_str!("pump.lua")),
                 redrive: redis::Script::new(include_str!("redrive.lua")),
+                subscription_create: redis::Script::new(include_str!("subscription_create.lua")),
+                tenant_create: redis::Script::new(include_str!("tenant_create.lua")),
+                tenant_delete: redis::Script::new(include_str!("tenant_delete.lua")),
+                key_create: redis::Script::new(include_str!("key_create.lua")),
+                key_revoke: redis::Script::new(include_str!("key_revoke.lua")),
+                request_window: redis::Script::new(include_str!("request_window.lua")),
             }),
             errors: None,
         })

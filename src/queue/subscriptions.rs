@@ -4,6 +4,15 @@
 
 use super::{Queue, QueueError};
 
+/// What creating a subscription did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionCreate {
+    Created,
+    /// The tenant has its `maxSubscriptions` already.
+    AtLimit,
+    NoTenant,
+}
+
 #[derive(Debug, Clone)]
 pub struct SubscriptionsPage {
     pub records: Vec<String>,
@@ -11,26 +20,38 @@ pub struct SubscriptionsPage {
 }
 
 impl Queue {
+    /// Creates a subscription of `tenant` unless the tenant already has `max` (or does not exist).
     pub async fn subscription_create(
         &self,
+        tenant: &str,
         id: &str,
         created_ms: i64,
         record: &str,
-    ) -> Result<(), QueueError> {
+        max: u32,
+    ) -> Result<SubscriptionCreate, QueueError> {
+        let mut invocation = self.scripts.subscription_create.prepare_invoke();
+        invocation
+            .key(self.keys.subscription(id))
+            .key(self.keys.subscriptions())
+            .key(self.keys.tenant_subscriptions(tenant))
+            .key(self.keys.subscriptions_version())
+            .key(self.keys.tenant(tenant))
+            .arg(id)
+            .arg(created_ms)
+            .arg(record)
+            .arg(max);
         let mut conn = self.conn();
-        self.bounded(
-            "subscription create",
-            redis::pipe()
-                .atomic()
-                .hset(self.keys.subscription(id), "record", record)
-                .ignore()
-                .zadd(self.keys.subscriptions(), id, created_ms)
-                .ignore()
-                .incr(self.keys.subscriptions_version(), 1)
-                .ignore()
-                .query_async::<()>(&mut conn),
-        )
-        .await
+        let outcome: i64 = self
+            .bounded(
+                "subscription create script",
+                invocation.invoke_async(&mut conn),
+            )
+            .await?;
+        Ok(match outcome {
+            1 => SubscriptionCreate::Created,
+            0 => SubscriptionCreate::AtLimit,
+            _ => SubscriptionCreate::NoTenant,
+        })
     }
 
     pub async fn subscription(&self, id: &str) -> Result<Option<String>, QueueError> {
@@ -68,16 +89,18 @@ impl Queue {
         Ok(replaced == 1)
     }
 
-    /// Deletes the subscription; false when it did not exist.
-    pub async fn subscription_delete(&self, id: &str) -> Result<bool, QueueError> {
+    /// Deletes the subscription of `tenant`, with its delivery log; false when it did not exist.
+    pub async fn subscription_delete(&self, tenant: &str, id: &str) -> Result<bool, QueueError> {
         let mut conn = self.conn();
-        let (deleted, _, _): (i64, i64, i64) = self
+        let (deleted, _, _, _, _): (i64, i64, i64, i64, i64) = self
             .bounded(
                 "subscription delete",
                 redis::pipe()
                     .atomic()
                     .del(self.keys.subscription(id))
                     .zrem(self.keys.subscriptions(), id)
+                    .zrem(self.keys.tenant_subscriptions(tenant), id)
+                    .del(self.keys.attempts(id))
                     .incr(self.keys.subscriptions_version(), 1)
                     .query_async(&mut conn),
             )
@@ -87,13 +110,18 @@ impl Queue {
 
     /// Records `offset..offset + count` in creation order, and how many there are in all. Any
     /// offset is accepted: one past the end (or past what Redis can index) is an empty page.
+    /// Only `tenant`'s when given.
     pub async fn subscriptions_page(
         &self,
+        tenant: Option<&str>,
         offset: u64,
         count: u64,
     ) -> Result<SubscriptionsPage, QueueError> {
         let mut conn = self.conn();
-        let index = self.keys.subscriptions();
+        let index = match tenant {
+            Some(tenant) => self.keys.tenant_subscriptions(tenant),
+            None => self.keys.subscriptions(),
+        };
         let (total, ids): (u64, Vec<String>) = match zrange_bounds(offset, count) {
             Some((start, stop)) => {
                 self.bounded(

@@ -26,6 +26,9 @@ pub const DEFAULT_ROTATION_GRACE: TimeDelta = TimeDelta::hours(24);
 pub struct Subscription {
     /// `sub_` + ULID.
     pub id: String,
+    /// The tenant that owns it; records written before tenants existed belong to `default`.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
     pub url: String,
     /// Event type patterns (see `matching`); any one matching selects the event.
     pub events: Vec<String>,
@@ -40,6 +43,9 @@ pub struct Subscription {
     /// Extra headers sent with every delivery.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Sent like `headers`, never shown by the API (only their names).
+    #[serde(default)]
+    pub sensitive_headers: BTreeMap<String, String>,
     pub enabled: bool,
     /// Why the subscription was disabled, when something other than its owner disabled it.
     #[serde(default)]
@@ -50,6 +56,10 @@ pub struct Subscription {
     pub previous_secret: Option<PreviousSecret>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+fn default_tenant() -> String {
+    crate::tenancy::DEFAULT_TENANT.to_string()
 }
 
 /// The secret replaced by the last rotation, still signing until `expires_at`.
@@ -65,12 +75,15 @@ pub struct PreviousSecret {
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionView {
     pub id: String,
+    pub tenant: String,
     pub url: String,
     pub events: Vec<String>,
     pub sources: Vec<String>,
     pub carriers: Vec<String>,
     pub description: Option<String>,
     pub headers: BTreeMap<String, String>,
+    /// The names of the sensitive headers (their values are never shown).
+    pub sensitive_headers: Vec<String>,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -117,9 +130,17 @@ pub struct CreateSubscription {
     pub carriers: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
-    /// Extra headers sent with every delivery (at most 20; not Host, Content-*, User-Agent, webhook-*).
+    /// Extra headers sent with every delivery (at most 20 with the sensitive ones; not Host,
+    /// Content-*, User-Agent, webhook-* and other headers shiprelay sets). Returned by the API.
     pub headers: Option<BTreeMap<String, String>>,
+    /// Headers sent like `headers` whose values are never returned (e.g. `Authorization`); the
+    /// API shows their names only.
+    pub sensitive_headers: Option<BTreeMap<String, String>>,
     pub enabled: Option<bool>,
+    /// Admin keys only: the owning tenant (default `default`). A tenant key's subscriptions are
+    /// its tenant's.
+    #[schema(pattern = "^[a-z0-9-]{1,64}$")]
+    pub tenant: Option<String>,
 }
 
 /// `PATCH /v1/subscriptions/{id}` body: absent fields stay as they are.
@@ -140,8 +161,9 @@ pub struct UpdateSubscription {
     #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Replaces all extra headers; `{}` removes them.
-    /// Extra headers sent with every delivery (at most 20; not Host, Content-*, User-Agent, webhook-*).
     pub headers: Option<BTreeMap<String, String>>,
+    /// Replaces all sensitive headers; `{}` removes them.
+    pub sensitive_headers: Option<BTreeMap<String, String>>,
     pub enabled: Option<bool>,
 }
 
@@ -166,12 +188,14 @@ pub fn create(
 ) -> Subscription {
     Subscription {
         id,
+        tenant: request.tenant.unwrap_or_else(default_tenant),
         url: request.url,
         events: request.events,
         sources: request.sources.unwrap_or_default(),
         carriers: request.carriers.unwrap_or_default(),
         description: request.description.filter(|d| !d.is_empty()),
         headers: request.headers.unwrap_or_default(),
+        sensitive_headers: request.sensitive_headers.unwrap_or_default(),
         enabled: request.enabled.unwrap_or(true),
         disabled_reason: None,
         secret,
@@ -193,6 +217,7 @@ pub fn apply_update(sub: &mut Subscription, update: UpdateSubscription, now: Dat
         carriers,
         description,
         headers,
+        sensitive_headers,
         enabled,
     } = update;
     replace_if_some(&mut sub.url, url);
@@ -200,6 +225,7 @@ pub fn apply_update(sub: &mut Subscription, update: UpdateSubscription, now: Dat
     replace_if_some(&mut sub.sources, sources);
     replace_if_some(&mut sub.carriers, carriers);
     replace_if_some(&mut sub.headers, headers);
+    replace_if_some(&mut sub.sensitive_headers, sensitive_headers);
     if let Some(description) = description {
         sub.description = Some(description).filter(|d| !d.is_empty());
     }
@@ -237,12 +263,14 @@ impl Subscription {
     pub fn view(&self, now: DateTime<Utc>) -> SubscriptionView {
         SubscriptionView {
             id: self.id.clone(),
+            tenant: self.tenant.clone(),
             url: self.url.clone(),
             events: self.events.clone(),
             sources: self.sources.clone(),
             carriers: self.carriers.clone(),
             description: self.description.clone(),
             headers: self.headers.clone(),
+            sensitive_headers: self.sensitive_headers.keys().cloned().collect(),
             enabled: self.enabled,
             disabled_reason: self.disabled_reason.clone(),
             created_at: self.created_at,

@@ -1,29 +1,26 @@
 //! What the API does with subscriptions: validate, build, store, and change records with a
 //! compare-and-set loop so concurrent updates (from any number of shiprelay processes) never
-//! overwrite each other. Time and randomness are passed in.
+//! overwrite each other. Every call is scoped: a tenant key reaches its own tenant's subscriptions
+//! only, and another tenant's id is [`ServiceError::NotFound`], exactly like an unknown one. Time
+//! and randomness are passed in.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::model::{self, CreateSubscription, Subscription, UpdateSubscription};
-use super::validate::{self, FieldError};
+use super::validate;
+use crate::audit::AuditLog;
 use crate::event::{Event, EventData, EventType, Kind, ProviderInfo};
-use crate::queue::{Queue, QueueError};
+use crate::queue::{Queue, QueueError, SubscriptionCreate};
+pub use crate::service_error::ServiceError;
+use crate::tenancy::service::Tenants;
+use crate::tenancy::{Call, Tenant};
+
+/// How long the subscribe-time DNS check may take.
+pub const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often a compare-and-set update is retried against concurrent writers.
 const MAX_UPDATE_ATTEMPTS: usize = 8;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("no subscription with id `{0}`")]
-    NotFound(String),
-    #[error("invalid subscription")]
-    Invalid(Vec<FieldError>),
-    #[error("the subscription changed concurrently too often; retry")]
-    Contended,
-    #[error(transparent)]
-    Unavailable(#[from] QueueError),
-}
 
 /// Randomness the service needs, passed in so tests can fix it.
 pub struct Random {
@@ -43,6 +40,7 @@ impl Random {
 
 pub struct Subscriptions<'a> {
     pub queue: &'a Queue,
+    pub audit: &'a AuditLog,
     pub known_sources: &'a [String],
     /// Whether URLs may point at loopback, private, link-local or metadata addresses.
     pub allow_private_targets: bool,
@@ -53,48 +51,114 @@ impl Subscriptions<'_> {
         self.known_sources.iter().map(String::as_str).collect()
     }
 
+    fn tenants(&self) -> Tenants<'_> {
+        Tenants {
+            queue: self.queue,
+            audit: self.audit,
+            known_sources: self.known_sources,
+        }
+    }
+
     pub async fn create(
         &self,
-        request: CreateSubscription,
+        call: &Call,
+        mut request: CreateSubscription,
         now: DateTime<Utc>,
         mut random: Random,
     ) -> Result<Subscription, ServiceError> {
+        let owner = call
+            .principal
+            .owner_for_new(request.tenant.as_deref())
+            .map_err(|_| no_such_tenant())?;
         validate::validate_create(&request, &self.sources()).map_err(ServiceError::Invalid)?;
+        let tenant = self
+            .tenants()
+            .owner(&owner, now)
+            .await?
+            .ok_or_else(no_such_tenant)?;
+        let headers = request.headers.clone().unwrap_or_default();
+        let sensitive = request.sensitive_headers.clone().unwrap_or_default();
+        validate::validate_header_maps(&headers, &sensitive).map_err(ServiceError::Invalid)?;
+        check_sources(&tenant, request.sources.as_deref().unwrap_or_default())?;
         self.check_target(&request.url).await?;
+        request.tenant = Some(tenant.id.clone());
         let id = format!("sub_{}", ulid_at(now, (random.u128)()));
         let secret = model::new_secret((random.secret)());
         let subscription = model::create(request, id, secret, now);
         let record = encode(&subscription)?;
-        self.queue
-            .subscription_create(&subscription.id, now.timestamp_millis(), &record)
-            .await?;
+        match self
+            .queue
+            .subscription_create(
+                &tenant.id,
+                &subscription.id,
+                now.timestamp_millis(),
+                &record,
+                tenant.max_subscriptions,
+            )
+            .await?
+        {
+            SubscriptionCreate::Created => {}
+            SubscriptionCreate::AtLimit => {
+                return Err(ServiceError::invalid(
+                    "(body)",
+                    format!(
+                        "the tenant has its maximum of {} subscriptions (maxSubscriptions)",
+                        tenant.max_subscriptions
+                    ),
+                ));
+            }
+            SubscriptionCreate::NoTenant => return Err(no_such_tenant()),
+        }
+        self.audit
+            .record(call, &tenant.id, "subscription.created", &subscription.id)
+            .await;
         Ok(subscription)
     }
 
     /// The SSRF guard at subscribe time (delivery checks again, pinned to the checked address).
+    /// A resolver that does not answer within [`DNS_TIMEOUT`] is a 422 too, not a hung request.
     async fn check_target(&self, url: &str) -> Result<(), ServiceError> {
-        crate::delivery::ssrf::check_url(url, self.allow_private_targets)
-            .await
-            .map_err(|reason| ServiceError::Invalid(vec![FieldError::new("url", reason)]))
+        let check = crate::delivery::ssrf::check_url(url, self.allow_private_targets);
+        match tokio::time::timeout(DNS_TIMEOUT, check).await {
+            Ok(result) => result.map_err(|reason| ServiceError::invalid("url", reason)),
+            Err(_) => Err(ServiceError::invalid(
+                "url",
+                format!(
+                    "the host did not resolve within {} s; check the name and retry",
+                    DNS_TIMEOUT.as_secs()
+                ),
+            )),
+        }
     }
 
-    pub async fn get(&self, id: &str) -> Result<Subscription, ServiceError> {
-        let record = self
-            .queue
-            .subscription(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(id.to_string()))?;
-        decode(&record)
+    /// The subscription, if it exists and the caller may see it.
+    pub async fn get(&self, call: &Call, id: &str) -> Result<Subscription, ServiceError> {
+        let subscription = self.load(id).await?.ok_or(ServiceError::NotFound)?;
+        call.principal.check_owner(&subscription.tenant)?;
+        Ok(subscription)
     }
 
-    /// Page `page` (1-based) of `size`, in creation order, and the total count.
+    async fn load(&self, id: &str) -> Result<Option<Subscription>, ServiceError> {
+        match self.queue.subscription(id).await? {
+            Some(record) => decode(&record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Page `page` (1-based) of `size`, in creation order, and the total count; a tenant key's
+    /// own only, an admin's all or those of `?tenant=`.
     pub async fn list(
         &self,
+        call: &Call,
+        tenant: Option<&str>,
         page: u64,
         size: u64,
     ) -> Result<(Vec<Subscription>, u64), ServiceError> {
+        let Ok(scope) = call.principal.list_scope(tenant) else {
+            return Ok((Vec::new(), 0));
+        };
         let offset = (page - 1).saturating_mul(size);
-        let found = self.queue.subscriptions_page(offset, size).await?;
+        let found = self.queue.subscriptions_page(scope, offset, size).await?;
         let items = found
             .records
             .iter()
@@ -103,30 +167,72 @@ impl Subscriptions<'_> {
         Ok((items, found.total))
     }
 
+    /// A page of the subscription's delivery log, newest first.
+    pub async fn attempts(
+        &self,
+        call: &Call,
+        id: &str,
+        before: Option<crate::queue::StreamId>,
+        size: usize,
+    ) -> Result<(Vec<crate::queue::LoggedAttempt>, Option<String>), ServiceError> {
+        self.get(call, id).await?;
+        Ok(self.queue.attempts_page(id, before, size).await?)
+    }
+
     pub async fn update(
         &self,
+        call: &Call,
         id: &str,
         update: UpdateSubscription,
         now: DateTime<Utc>,
     ) -> Result<Subscription, ServiceError> {
+        let current = self.get(call, id).await?;
         validate::validate_update(&update, &self.sources()).map_err(ServiceError::Invalid)?;
+        let tenant = self
+            .tenants()
+            .load(&current.tenant)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if let Some(sources) = &update.sources {
+            check_sources(&tenant, sources)?;
+        }
+        validate::validate_header_maps(
+            update.headers.as_ref().unwrap_or(&current.headers),
+            update
+                .sensitive_headers
+                .as_ref()
+                .unwrap_or(&current.sensitive_headers),
+        )
+        .map_err(ServiceError::Invalid)?;
         if let Some(url) = &update.url {
             self.check_target(url).await?;
         }
-        self.modify(id, |sub| model::apply_update(sub, update.clone(), now))
-            .await
+        let updated = self
+            .modify(id, |sub| model::apply_update(sub, update.clone(), now))
+            .await?;
+        self.audit
+            .record(call, &updated.tenant, "subscription.updated", id)
+            .await;
+        Ok(updated)
     }
 
     pub async fn rotate_secret(
         &self,
+        call: &Call,
         id: &str,
         grace: chrono::Duration,
         now: DateTime<Utc>,
         mut random: Random,
     ) -> Result<Subscription, ServiceError> {
+        let current = self.get(call, id).await?;
         let secret = model::new_secret((random.secret)());
-        self.modify(id, |sub| model::rotate(sub, secret.clone(), now, grace))
-            .await
+        let rotated = self
+            .modify(id, |sub| model::rotate(sub, secret.clone(), now, grace))
+            .await?;
+        self.audit
+            .record(call, &current.tenant, "subscription.secret_rotated", id)
+            .await;
+        Ok(rotated)
     }
 
     /// Disables a subscription (410 Gone, or failing for too long), saying why.
@@ -145,22 +251,26 @@ impl Subscriptions<'_> {
         .map(drop)
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {
-        if self.queue.subscription_delete(id).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound(id.to_string()))
+    pub async fn delete(&self, call: &Call, id: &str) -> Result<(), ServiceError> {
+        let current = self.get(call, id).await?;
+        if !self.queue.subscription_delete(&current.tenant, id).await? {
+            return Err(ServiceError::NotFound);
         }
+        self.audit
+            .record(call, &current.tenant, "subscription.deleted", id)
+            .await;
+        Ok(())
     }
 
     /// Appends a `ping` event meant for this subscription alone; returns it.
     pub async fn send_test(
         &self,
+        call: &Call,
         id: &str,
         now: DateTime<Utc>,
         mut random: Random,
     ) -> Result<Event, ServiceError> {
-        let subscription = self.get(id).await?;
+        let subscription = self.get(call, id).await?;
         let provider = ProviderInfo {
             name: "shiprelay".into(),
             event_id: None,
@@ -179,6 +289,14 @@ impl Subscriptions<'_> {
         );
         event.id = crate::providers::new_event_id(now, (random.u128)());
         self.queue.append_targeted(&event, &subscription.id).await?;
+        self.audit
+            .record(
+                call,
+                &subscription.tenant,
+                "subscription.tested",
+                &subscription.id,
+            )
+            .await;
         Ok(event)
     }
 
@@ -193,7 +311,7 @@ impl Subscriptions<'_> {
                 .queue
                 .subscription(id)
                 .await?
-                .ok_or_else(|| ServiceError::NotFound(id.to_string()))?;
+                .ok_or(ServiceError::NotFound)?;
             let mut subscription = decode(&current)?;
             change(&mut subscription);
             let updated = encode(&subscription)?;
@@ -207,6 +325,16 @@ impl Subscriptions<'_> {
         }
         Err(ServiceError::Contended)
     }
+}
+
+fn no_such_tenant() -> ServiceError {
+    ServiceError::invalid("tenant", "no such tenant")
+}
+
+/// A subscription's sources must be its tenant's to receive.
+fn check_sources(tenant: &Tenant, sources: &[String]) -> Result<(), ServiceError> {
+    validate::validate_tenant_sources(sources, &tenant.allowed_sources)
+        .map_err(ServiceError::Invalid)
 }
 
 fn ulid_at(now: DateTime<Utc>, random: u128) -> ulid::Ulid {

@@ -24,8 +24,6 @@ pub const MAX_HEADER_VALUE_CHARS: usize = 1024;
 /// they are hop-by-hop and would break the delivery request.
 pub const FORBIDDEN_HEADERS: &[&str] = &[
     "host",
-    "content-length",
-    "content-type",
     "transfer-encoding",
     "connection",
     "keep-alive",
@@ -35,8 +33,9 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
     "user-agent",
 ];
 
-/// Header name prefixes subscribers may not use: `webhook-*` carries our signature and ids.
-pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["proxy-", "webhook-"];
+/// Header name prefixes subscribers may not use: `webhook-*` carries our signature and ids,
+/// `content-*` describes the body shiprelay sends (a `Content-Encoding` would make it unreadable).
+pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["content-", "proxy-", "webhook-"];
 
 pub use crate::error::FieldError;
 
@@ -52,6 +51,7 @@ pub fn validate_create(
         carriers: request.carriers.as_deref(),
         description: request.description.as_deref(),
         headers: request.headers.as_ref(),
+        sensitive_headers: request.sensitive_headers.as_ref(),
     };
     fields.check(known_sources)
 }
@@ -68,6 +68,7 @@ pub fn validate_update(
         carriers: request.carriers.as_deref(),
         description: request.description.as_deref(),
         headers: request.headers.as_ref(),
+        sensitive_headers: request.sensitive_headers.as_ref(),
     };
     fields.check(known_sources)
 }
@@ -80,6 +81,7 @@ struct Fields<'a> {
     carriers: Option<&'a [String]>,
     description: Option<&'a str>,
     headers: Option<&'a BTreeMap<String, String>>,
+    sensitive_headers: Option<&'a BTreeMap<String, String>>,
 }
 
 impl Fields<'_> {
@@ -101,7 +103,10 @@ impl Fields<'_> {
             check_description(description, &mut errors);
         }
         if let Some(headers) = self.headers {
-            check_headers(headers, &mut errors);
+            check_headers(headers, "headers", &mut errors);
+        }
+        if let Some(sensitive) = self.sensitive_headers {
+            check_headers(sensitive, "sensitiveHeaders", &mut errors);
         }
         errors.into_result()
     }
@@ -243,16 +248,16 @@ fn check_description(description: &str, errors: &mut Errors) {
     }
 }
 
-fn check_headers(headers: &BTreeMap<String, String>, errors: &mut Errors) {
+fn check_headers(headers: &BTreeMap<String, String>, map: &str, errors: &mut Errors) {
     if headers.len() > MAX_HEADERS {
         errors.add(
-            "headers",
+            map,
             format!("must have at most {MAX_HEADERS} entries (MAX_HEADERS)"),
         );
     }
     let mut seen: Vec<String> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
-        let field = format!("headers.{name}");
+        let field = format!("{map}.{name}");
         check_header_name(name, &field, errors);
         check_header_value(value, &field, errors);
         let lower = name.to_ascii_lowercase();
@@ -265,6 +270,47 @@ fn check_headers(headers: &BTreeMap<String, String>, errors: &mut Errors) {
             seen.push(lower);
         }
     }
+}
+
+/// The rules that span a subscription's two header maps, checked on the record as it will be
+/// stored: at most [`MAX_HEADERS`] in all, and no name in both.
+pub fn validate_header_maps(
+    headers: &BTreeMap<String, String>,
+    sensitive: &BTreeMap<String, String>,
+) -> Result<(), Vec<FieldError>> {
+    let mut errors = Errors::default();
+    if headers.len() + sensitive.len() > MAX_HEADERS {
+        errors.add(
+            "sensitiveHeaders",
+            format!("headers and sensitiveHeaders together must have at most {MAX_HEADERS} entries (MAX_HEADERS)"),
+        );
+    }
+    for name in sensitive.keys() {
+        if headers.keys().any(|h| h.eq_ignore_ascii_case(name)) {
+            errors.add(
+                format!("sensitiveHeaders.{name}"),
+                "is also in `headers`; a header is one or the other",
+            );
+        }
+    }
+    errors.into_result()
+}
+
+/// A tenant's subscription may only name sources its tenant is allowed.
+pub fn validate_tenant_sources(
+    sources: &[String],
+    allowed: &[String],
+) -> Result<(), Vec<FieldError>> {
+    let mut errors = Errors::default();
+    for (i, source) in sources.iter().enumerate() {
+        if !crate::tenancy::model::allows(allowed, source) {
+            errors.add(
+                format!("sources[{i}]"),
+                format!("`{source}` is not among this tenant's allowed sources"),
+            );
+        }
+    }
+    errors.into_result()
 }
 
 fn check_header_name(name: &str, field: &str, errors: &mut Errors) {
@@ -344,6 +390,8 @@ mod tests {
                 ("Authorization".into(), "Bearer abc.def".into()),
                 ("X-Team".into(), "ops team".into()),
             ])),
+            sensitive_headers: None,
+            tenant: None,
             enabled: Some(true),
         }
     }
@@ -731,6 +779,8 @@ mod tests {
             carriers: Some(strings(&["UPS"])),
             description: Some("d".repeat(MAX_DESCRIPTION_CHARS + 1)),
             headers: headers(&[("Host", "x"), ("X-A", "\n")]),
+            sensitive_headers: None,
+            tenant: None,
             enabled: None,
         };
         let fields = fields_of(request);
@@ -780,6 +830,7 @@ mod tests {
             carriers: Some(strings(&["-"])),
             description: Some("d".repeat(MAX_DESCRIPTION_CHARS + 1)),
             headers: headers(&[("Content-Length", "1")]),
+            sensitive_headers: None,
             enabled: Some(true),
         };
         let fields: Vec<String> = validate_update(&update, SOURCES)
@@ -853,6 +904,8 @@ mod tests {
                 carriers: carriers.clone(),
                 description: description.clone(),
                 headers: headers.clone(),
+                sensitive_headers: None,
+                tenant: None,
                 enabled,
             };
             let _ = validate_create(&create, SOURCES);
@@ -863,6 +916,7 @@ mod tests {
                 carriers,
                 description,
                 headers,
+                sensitive_headers: None,
                 enabled,
             };
             let _ = validate_update(&update, SOURCES);

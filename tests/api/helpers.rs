@@ -164,6 +164,8 @@ max_attempts = 4
 concurrency = 16
 per_subscription_in_flight = 4
 [metrics]
+listen = ""
+public = true
 sample_interval_secs = 1
 [log]
 level = "warn"

@@ -183,8 +183,8 @@ async fn metrics_can_move_to_their_own_port() {
     let port = free_port();
     let app = spawn_app_with(|toml| {
         toml.replace(
-            "[metrics]\n",
-            &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+            "listen = \"\"\npublic = true\n",
+            &format!("listen = \"127.0.0.1:{port}\"\n"),
         )
     })
     .await;

@@ -26,6 +26,17 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/v1/dead-letters/redrive"),
     ("post", "/v1/events/{id}/replay"),
     ("post", "/v1/subscriptions/{id}/replay"),
+    ("delete", "/v1/dead-letters/{id}"),
+    ("post", "/v1/tenants"),
+    ("get", "/v1/tenants"),
+    ("get", "/v1/tenants/{id}"),
+    ("patch", "/v1/tenants/{id}"),
+    ("delete", "/v1/tenants/{id}"),
+    ("post", "/v1/tenants/{id}/keys"),
+    ("get", "/v1/tenants/{id}/keys"),
+    ("delete", "/v1/tenants/{id}/keys/{keyId}"),
+    ("get", "/v1/me"),
+    ("get", "/v1/audit"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -1,0 +1,36 @@
+//! Events and recovery through the API: reading stored events, dead letters and their redrive or
+//! deletion, and replays of one event or of a time range. Every call is scoped by its
+//! [`Principal`](crate::tenancy::Principal): a tenant key reads events of its allowed sources and
+//! acts on its own subscriptions' deliveries only; another tenant's ids are "not found".
+//!
+//! Layout: `events` (read), `dead_letters` (list, redrive, delete), `replay` (one event, a range).
+//! Every call that examines many entries is bounded and returns a cursor, so it always makes
+//! progress and one call never enqueues an unbounded number of jobs.
+
+mod dead_letters;
+mod events;
+mod replay;
+
+use std::sync::Arc;
+
+pub use dead_letters::{DeadLetter, RedriveRequest, RedriveResult};
+pub use replay::{EventReplayed, RangeReplayed, ReplayEvent, ReplayRange};
+
+use crate::audit::AuditLog;
+use crate::delivery::cache::{SubscriptionCache, Subscriptions};
+use crate::queue::Queue;
+use crate::service_error::ServiceError;
+use crate::tenancy::Call;
+
+pub struct Recovery<'a> {
+    pub queue: &'a Queue,
+    pub audit: &'a AuditLog,
+}
+
+impl Recovery<'_> {
+    /// The subscriptions this caller may act on (an admin: all), with every tenant's sources.
+    async fn visible(&self, call: &Call) -> Result<Subscriptions, ServiceError> {
+        let all: Arc<Subscriptions> = SubscriptionCache::new(self.queue.clone()).current().await?;
+        Ok(all.only(|s| call.principal.sees(&s.tenant)))
+    }
+}
