@@ -240,3 +240,36 @@ fn secrets_do_not_appear_in_debug_output() {
             .unwrap();
     assert!(!format!("{config:?}").contains("topsecret"));
 }
+
+#[test]
+fn metrics_have_a_port_of_their_own_by_default_and_the_main_port_takes_both_settings() {
+    let config = load("").unwrap();
+    assert_eq!(config.settings.metrics.listen, "0.0.0.0:9464");
+    assert!(!config.settings.metrics.public);
+    assert!(load("[metrics]\nlisten = \"\"\npublic = true\n").is_ok());
+    for alone in ["[metrics]\nlisten = \"\"\n", "[metrics]\npublic = true\n"] {
+        let found = problems(alone, &[]);
+        assert!(
+            found.iter().any(|p| p.starts_with("metrics.listen:")
+                && p.contains("metrics.public = true")
+                && p.contains("metrics.listen = \"\"")),
+            "{alone}: {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn admin_keys_may_be_given_as_digests_and_malformed_digests_are_named() {
+    let digest = "a".repeat(64);
+    assert!(load(&format!("[api]\nkeys = [\"sha256:{digest}\"]\n")).is_ok());
+    let found = problems("[api]\nkeys = [\"sha256:abc0123456789abc\"]\n", &[]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("api.keys[0]:") && p.contains("sha256:")),
+        "{found:#?}"
+    );
+    let config = load("").unwrap();
+    assert_eq!(config.settings.api.requests_per_second_per_key, 100);
+    assert_eq!(config.settings.api.audit_len, 100_000);
+}

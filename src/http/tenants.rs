@@ -190,6 +190,7 @@ pub async fn remove(
         .delete(&call, &id)
         .await
         .map_err(|e| state.service_error(e, "tenant"))?;
+    state.keys.forget();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -301,6 +302,7 @@ pub async fn revoke_key(
         .revoke_key(&call, &tenant, &key_id)
         .await
         .map_err(|e| state.service_error(e, "key"))?;
+    state.keys.forget();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -63,6 +63,12 @@ impl KeyDirectory {
         Ok(principal)
     }
 
+    /// Drops every cached answer: after a revocation or a tenant deletion in this process, so
+    /// this process refuses the key at once (others within the cache's second).
+    pub fn forget(&self) {
+        self.cache.lock().unwrap().clear();
+    }
+
     async fn lookup(&self, hex_digest: &str) -> Result<Option<Principal>, QueueError> {
         let Some(record) = self.queue.key_lookup(hex_digest).await? else {
             return Ok(None);

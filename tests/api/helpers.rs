@@ -249,7 +249,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app with the test config, after `edit` had its way with the TOML.
 pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
-    let redis = TestRedis::start();
+    spawn_app_on_with(TestRedis::start(), edit).await
+}
+
+/// The app on a Redis the test prepared (e.g. with an earlier version's data).
+pub async fn spawn_app_on(redis: TestRedis) -> TestApp {
+    spawn_app_on_with(redis, |toml| toml).await
+}
+
+async fn spawn_app_on_with(redis: TestRedis, edit: impl FnOnce(String) -> String) -> TestApp {
     let toml = edit(test_config_toml(&redis.url()));
     let (address, handle, running) = start(&toml).await;
     TestApp {

@@ -15,5 +15,8 @@ mod metrics;
 mod openapi;
 mod ops;
 mod raw_http;
+mod recovery_bounds;
 mod sink;
 mod subscriptions_api;
+mod tenants_api;
+mod tenants_matrix;

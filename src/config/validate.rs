@@ -1,0 +1,184 @@
+//! Settings validation: every problem at once, with its path, so `check-config` names them all.
+
+use std::net::SocketAddr;
+
+use super::{MIN_API_KEY_LEN, Problem, Settings};
+
+pub(super) fn validate(s: &Settings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut check = |ok: bool, path: &str, message: String| {
+        if !ok {
+            problems.push(Problem {
+                path: path.into(),
+                message,
+            });
+        }
+    };
+    check(
+        s.server.listen.parse::<SocketAddr>().is_ok(),
+        "server.listen",
+        format!(
+            "`{}` is not an address:port such as 127.0.0.1:8080",
+            s.server.listen
+        ),
+    );
+    check(
+        (1..=64 * 1024 * 1024).contains(&s.server.max_body_bytes),
+        "server.max_body_bytes",
+        "must be between 1 and 67108864 (64 MiB)".into(),
+    );
+    for (path, secs) in [
+        ("server.header_timeout_secs", s.server.header_timeout_secs),
+        ("server.body_timeout_secs", s.server.body_timeout_secs),
+    ] {
+        check(
+            (1..=3600).contains(&secs),
+            path,
+            "must be between 1 and 3600 seconds".into(),
+        );
+    }
+    let url_ok = redis::parse_redis_url(&s.redis.url).is_some()
+        && ["redis", "rediss", "unix", "redis+unix"]
+            .iter()
+            .any(|scheme| s.redis.url.starts_with(&format!("{scheme}:")));
+    check(
+        url_ok,
+        "redis.url",
+        "not a Redis URL (redis://host:port[/db], rediss://..., unix:///path)".into(),
+    );
+    check(
+        !s.redis.prefix.is_empty()
+            && s.redis
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)),
+        "redis.prefix",
+        "must be non-empty: letters, digits, `-`, `_`, `.`, `:`".into(),
+    );
+    check(
+        s.redis.command_timeout_ms > 0 && s.redis.connect_timeout_ms > 0,
+        "redis",
+        "connect_timeout_ms and command_timeout_ms must be positive".into(),
+    );
+    check(
+        s.metrics.listen.is_empty() || s.metrics.listen.parse::<SocketAddr>().is_ok(),
+        "metrics.listen",
+        format!(
+            "`{}` is not an address:port such as 0.0.0.0:9090",
+            s.metrics.listen
+        ),
+    );
+    check(
+        s.metrics.sample_interval_secs >= 1,
+        "metrics.sample_interval_secs",
+        "must be at least 1".into(),
+    );
+    check(
+        s.redis.events_retention_secs > 0,
+        "redis.events_retention_secs",
+        "must be positive".into(),
+    );
+    check(
+        s.metrics.listen.is_empty() == s.metrics.public,
+        "metrics.listen",
+        "`metrics.listen = \"\"` and `metrics.public = true` go together: both serve /metrics on the \
+         main port, either alone is refused (the default is a port of its own, 0.0.0.0:9464)"
+            .into(),
+    );
+    for (i, key) in s.api.keys.iter().enumerate() {
+        check(
+            crate::tenancy::keys::is_valid_admin_entry(key.expose())
+                && key.expose().len() >= MIN_API_KEY_LEN
+                && key.expose().bytes().all(|b| b.is_ascii_graphic()),
+            &format!("api.keys[{i}]"),
+            format!(
+                "API keys must be at least {MIN_API_KEY_LEN} visible ASCII characters, or \
+                 `sha256:` and the 64 hex digits of the key's SHA-256"
+            ),
+        );
+    }
+    check(
+        s.api.audit_len >= 100,
+        "api.audit_len",
+        "must be at least 100".into(),
+    );
+    check(
+        (1..=16 * 1024 * 1024).contains(&s.api.max_body_bytes),
+        "api.max_body_bytes",
+        "must be between 1 and 16777216 (16 MiB)".into(),
+    );
+    check(
+        s.api.idempotency_ttl_secs > 0,
+        "api.idempotency_ttl_secs",
+        "must be positive".into(),
+    );
+    let d = &s.delivery;
+    check(
+        d.concurrency >= 1 && d.per_subscription_in_flight >= 1,
+        "delivery",
+        "concurrency and per_subscription_in_flight must be at least 1".into(),
+    );
+    check(
+        d.timeout_secs >= 1,
+        "delivery.timeout_secs",
+        "must be at least 1".into(),
+    );
+    check(
+        d.visibility_timeout_secs >= d.timeout_secs + 5,
+        "delivery.visibility_timeout_secs",
+        format!(
+            "must exceed delivery.timeout_secs ({}) by at least 5 s, or jobs still being delivered would be taken over",
+            d.timeout_secs
+        ),
+    );
+    check(
+        d.retry_base_ms >= 1 && d.retry_cap_secs * 1000 >= d.retry_base_ms,
+        "delivery.retry_base_ms",
+        "must be at least 1 and not above retry_cap_secs".into(),
+    );
+    check(
+        d.max_attempts >= 1,
+        "delivery.max_attempts",
+        "must be at least 1".into(),
+    );
+    check(
+        d.max_age_secs >= 1,
+        "delivery.max_age_secs",
+        "must be at least 1".into(),
+    );
+    check(
+        d.attempts_log_len >= 1,
+        "delivery.attempts_log_len",
+        "must be at least 1".into(),
+    );
+    check(
+        s.ingest.dedupe_ttl_secs > 0,
+        "ingest.dedupe_ttl_secs",
+        "must be positive".into(),
+    );
+    check(
+        tracing_subscriber::EnvFilter::try_new(&s.log.level).is_ok(),
+        "log.level",
+        format!(
+            "`{}` is not a tracing filter (e.g. info, shiprelay=debug)",
+            s.log.level
+        ),
+    );
+    problems
+}
+
+/// `sources.0.secret` -> `sources[0].secret`, the form every other problem uses.
+pub(super) fn bracket_indexes(path: &str) -> String {
+    let mut out = String::new();
+    for segment in path.split('.') {
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
