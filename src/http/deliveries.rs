@@ -12,7 +12,7 @@ use super::AppState;
 use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
-use super::pagination::{CursorInfo, cursor, page_size};
+use super::pagination::{CursorInfo, cursor_page, cursor_response};
 use crate::error::{ApiError, Problem};
 use crate::queue::LoggedAttempt;
 use crate::recovery::{
@@ -32,6 +32,8 @@ pub struct LogParams {
     pub page_size: Option<u64>,
     /// Dead letters only: those of one subscription.
     pub subscription_id: Option<String>,
+    /// Dead letters, admin keys only: those of this tenant's subscriptions.
+    pub tenant: Option<String>,
 }
 
 fn not_found(
@@ -71,21 +73,13 @@ pub async fn attempts(
     id: web::Path<String>,
     params: web::Query<LogParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    let size = page_size(params.page_size, &mut errors) as usize;
-    let before = cursor(params.cursor.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidRequest(errors));
-    }
+    let (size, before) = cursor_page(params.page_size, params.cursor.as_deref())?;
     let (data, next_cursor) = state
         .subscriptions()
         .attempts(&call, &id, before, size)
         .await
         .map_err(not_found(&state, "subscription"))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "data": data,
-        "pagination": CursorInfo { page_size: size as u64, next_cursor },
-    })))
+    Ok(cursor_response(data, size, next_cursor))
 }
 
 /// Dead letters, newest first; optionally those of one subscription. A tenant key sees its own
@@ -109,21 +103,19 @@ pub async fn dead_letters(
     Caller(call): Caller,
     params: web::Query<LogParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    let size = page_size(params.page_size, &mut errors) as usize;
-    let before = cursor(params.cursor.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidRequest(errors));
-    }
+    let (size, before) = cursor_page(params.page_size, params.cursor.as_deref())?;
     let (data, next_cursor) = state
         .recovery()
-        .dead_letters(&call, params.subscription_id.as_deref(), before, size)
+        .dead_letters(
+            &call,
+            params.tenant.as_deref(),
+            params.subscription_id.as_deref(),
+            before,
+            size,
+        )
         .await
         .map_err(not_found(&state, "dead letter"))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "data": data,
-        "pagination": CursorInfo { page_size: size as u64, next_cursor },
-    })))
+    Ok(cursor_response(data, size, next_cursor))
 }
 
 /// Move dead letters back to delivery (attempts start over). At most 10,000 are examined per

@@ -34,6 +34,8 @@ pub struct EventsParams {
     /// Events per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u64>,
+    /// Admin keys: the events this tenant would see.
+    pub tenant: Option<String>,
 }
 
 type EventsPage = Paged<Event, CursorInfo>;
@@ -59,10 +61,12 @@ pub async fn list(
     Caller(call): Caller,
     params: web::Query<EventsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = to_query(&state, params.into_inner())?;
+    let params = params.into_inner();
+    let tenant = params.tenant.clone();
+    let query = to_query(&state, params)?;
     let page = state
         .recovery()
-        .events(&call, query.clone())
+        .events(&call, tenant.as_deref(), query.clone())
         .await
         .map_err(|e| state.service_error(e, "event"))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -96,6 +96,36 @@ pub struct CursorInfo {
     pub next_cursor: Option<String>,
 }
 
+/// A cursor-paged request's page size and starting point, or 400 naming what is wrong.
+pub fn cursor_page(
+    requested_size: Option<u64>,
+    requested_cursor: Option<&str>,
+) -> Result<(usize, Option<StreamId>), ApiError> {
+    let mut errors = Vec::new();
+    let size = page_size(requested_size, &mut errors) as usize;
+    let before = cursor(requested_cursor, &mut errors);
+    if errors.is_empty() {
+        Ok((size, before))
+    } else {
+        Err(ApiError::InvalidRequest(errors))
+    }
+}
+
+/// `{"data": [...], "pagination": {"pageSize", "nextCursor"}}`.
+pub fn cursor_response<T: Serialize>(
+    data: Vec<T>,
+    size: usize,
+    next_cursor: Option<String>,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(Paged {
+        data,
+        pagination: CursorInfo {
+            page_size: size as u64,
+            next_cursor,
+        },
+    })
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Paged<T, P> {
     pub data: Vec<T>,

@@ -11,7 +11,7 @@ use super::AppState;
 use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
-use super::pagination::{CursorInfo, cursor, page_size};
+use super::pagination::{CursorInfo, cursor_page, cursor_response};
 use crate::error::{ApiError, Problem};
 use crate::queue::AuditRecord;
 use crate::tenancy::model::{CreateKey, CreateTenant, CreatedKey, UpdateTenant};
@@ -385,19 +385,11 @@ pub async fn audit(
     Caller(call): Caller,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    let size = page_size(params.page_size, &mut errors) as usize;
-    let before = cursor(params.cursor.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidRequest(errors));
-    }
+    let (size, before) = cursor_page(params.page_size, params.cursor.as_deref())?;
     let (data, next_cursor) = state
         .tenants()
         .audit(&call, params.tenant.as_deref(), before, size)
         .await
         .map_err(|e| state.service_error(e, "tenant"))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "data": data,
-        "pagination": CursorInfo { page_size: size as u64, next_cursor },
-    })))
+    Ok(cursor_response(data, size, next_cursor))
 }

@@ -80,15 +80,26 @@ fn reachable(call: &Call, visible: &Subscriptions, job: &Job) -> bool {
 }
 
 impl Recovery<'_> {
-    /// A page of dead letters, newest first, and the cursor of the next one.
+    /// A page of dead letters, newest first, and the cursor of the next one; `tenant` (admin
+    /// keys) narrows to that tenant's subscriptions.
     pub async fn dead_letters(
         &self,
         call: &Call,
+        tenant: Option<&str>,
         subscription_id: Option<&str>,
         before: Option<StreamId>,
         size: usize,
     ) -> Result<(Vec<DeadLetter>, Option<String>), ServiceError> {
+        let Ok(narrowed) = call.principal.list_scope(tenant) else {
+            return Ok((Vec::new(), None));
+        };
         let visible = self.visible(call).await?;
+        let in_scope = |job: &Job| match narrowed {
+            Some(t) => visible
+                .get(&job.subscription_id)
+                .is_some_and(|s| s.tenant == t),
+            None => reachable(call, &visible, job),
+        };
         let (mut data, mut before, mut scanned) = (Vec::new(), before, 0);
         loop {
             let scan = self
@@ -98,7 +109,7 @@ impl Recovery<'_> {
             scanned += scan.examined;
             for entry in scan.items {
                 let id = entry.id.clone();
-                if reachable(call, &visible, &entry.job)
+                if in_scope(&entry.job)
                     && subscription_id.is_none_or(|s| s == entry.job.subscription_id)
                 {
                     data.push(entry.into());

@@ -7,12 +7,23 @@ use crate::service_error::ServiceError;
 use crate::tenancy::{Call, Principal};
 
 impl Recovery<'_> {
+    /// A page of events; `tenant` (admin keys) narrows to what that tenant would see.
     pub async fn events(
         &self,
         call: &Call,
+        tenant: Option<&str>,
         mut query: EventQuery,
     ) -> Result<EventsPage, ServiceError> {
-        query.visible = self.visibility(call).await?;
+        query.visible = match (call.principal.list_scope(tenant), &call.principal) {
+            (Err(_), _) => {
+                return Ok(EventsPage {
+                    events: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+            (Ok(Some(id)), Principal::Admin { .. }) => Some(self.visibility_of(id).await?),
+            _ => self.visibility(call).await?,
+        };
         Ok(self.queue.events_page(&query).await?)
     }
 
@@ -33,13 +44,28 @@ impl Recovery<'_> {
 
     /// `None` for an admin (everything).
     pub(super) async fn visibility(&self, call: &Call) -> Result<Option<Visible>, ServiceError> {
-        let Principal::Tenant { tenant, .. } = &call.principal else {
-            return Ok(None);
+        match &call.principal {
+            Principal::Admin { .. } => Ok(None),
+            Principal::Tenant { tenant, .. } => self.visibility_of(&tenant.id).await.map(Some),
+        }
+    }
+
+    /// What tenant `id` sees: its allowed sources and its own subscriptions' test pings (an
+    /// unknown tenant: nothing).
+    async fn visibility_of(&self, id: &str) -> Result<Visible, ServiceError> {
+        let sources = match self.queue.tenant(id).await? {
+            Some(record) => crate::tenancy::service::decode(&record)?.allowed_sources,
+            None => Vec::new(),
         };
-        let own = self.visible(call).await?;
-        Ok(Some(Visible {
-            sources: tenant.allowed_sources.clone(),
-            targets: own.all.iter().map(|s| s.id.clone()).collect(),
-        }))
+        let all = self.all_subscriptions().await?;
+        Ok(Visible {
+            sources,
+            targets: all
+                .all
+                .iter()
+                .filter(|s| s.tenant == id)
+                .map(|s| s.id.clone())
+                .collect(),
+        })
     }
 }

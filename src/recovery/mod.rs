@@ -30,7 +30,11 @@ pub struct Recovery<'a> {
 impl Recovery<'_> {
     /// The subscriptions this caller may act on (an admin: all), with every tenant's sources.
     async fn visible(&self, call: &Call) -> Result<Subscriptions, ServiceError> {
-        let all: Arc<Subscriptions> = SubscriptionCache::new(self.queue.clone()).current().await?;
+        let all = self.all_subscriptions().await?;
         Ok(all.only(|s| call.principal.sees(&s.tenant)))
+    }
+
+    async fn all_subscriptions(&self) -> Result<Arc<Subscriptions>, ServiceError> {
+        Ok(SubscriptionCache::new(self.queue.clone()).current().await?)
     }
 }

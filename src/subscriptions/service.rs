@@ -116,19 +116,11 @@ impl Subscriptions<'_> {
     }
 
     /// The SSRF guard at subscribe time (delivery checks again, pinned to the checked address).
-    /// A resolver that does not answer within [`DNS_TIMEOUT`] is a 422 too, not a hung request.
     async fn check_target(&self, url: &str) -> Result<(), ServiceError> {
         let check = crate::delivery::ssrf::check_url(url, self.allow_private_targets);
-        match tokio::time::timeout(DNS_TIMEOUT, check).await {
-            Ok(result) => result.map_err(|reason| ServiceError::invalid("url", reason)),
-            Err(_) => Err(ServiceError::invalid(
-                "url",
-                format!(
-                    "the host did not resolve within {} s; check the name and retry",
-                    DNS_TIMEOUT.as_secs()
-                ),
-            )),
-        }
+        within(check, DNS_TIMEOUT)
+            .await
+            .map_err(|reason| ServiceError::invalid("url", reason))
     }
 
     /// The subscription, if it exists and the caller may see it.
@@ -327,6 +319,21 @@ impl Subscriptions<'_> {
     }
 }
 
+/// A target check that does not answer within `limit` (a resolver that hangs) is a refusal with
+/// the reason, not a hung request.
+async fn within(
+    check: impl std::future::Future<Output = Result<(), String>>,
+    limit: std::time::Duration,
+) -> Result<(), String> {
+    match tokio::time::timeout(limit, check).await {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "the host did not resolve within {} s; check the name and retry",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
 fn no_such_tenant() -> ServiceError {
     ServiceError::invalid("tenant", "no such tenant")
 }
@@ -349,4 +356,33 @@ fn encode(subscription: &Subscription) -> Result<String, ServiceError> {
 fn decode(record: &str) -> Result<Subscription, ServiceError> {
     serde_json::from_str(record)
         .map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::within;
+
+    #[tokio::test]
+    async fn a_resolver_that_never_answers_is_a_refusal_naming_the_time_limit() {
+        let hung = std::future::pending::<Result<(), String>>();
+        let refused = within(hung, Duration::from_millis(20)).await.unwrap_err();
+        assert_eq!(
+            refused,
+            "the host did not resolve within 0.02 s; check the name and retry"
+        );
+        assert_eq!(
+            within(async { Ok(()) }, Duration::from_secs(2)).await,
+            Ok(())
+        );
+        assert_eq!(
+            within(
+                async { Err("private address".to_string()) },
+                Duration::from_secs(2)
+            )
+            .await,
+            Err("private address".to_string())
+        );
+    }
 }

@@ -874,3 +874,56 @@ async fn every_change_is_audited_and_the_audit_log_holds_no_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn admins_narrow_lists_by_tenant_and_keys_record_their_last_use() {
+    let sink = Sink::start().await;
+    let world = world(&sink).await;
+    let app = &world.app;
+    let ids = |page: &Value, field: &str| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, acme) = admin(app, Method::GET, "/v1/dead-letters?tenant=acme", None).await;
+    assert_eq!(ids(&acme, "id"), vec![world.dead_a.clone()]);
+    let (_, bolt) = admin(app, Method::GET, "/v1/dead-letters?tenant=bolt", None).await;
+    assert!(ids(&bolt, "id").is_empty(), "{bolt}");
+    let (_, acme) = admin(app, Method::GET, "/v1/events?tenant=acme", None).await;
+    assert!(ids(&acme, "id").contains(&world.event_a));
+    let (_, bolt) = admin(app, Method::GET, "/v1/events?tenant=bolt", None).await;
+    assert!(!ids(&bolt, "id").contains(&world.event_a), "{bolt}");
+    // A tenant asking for another tenant's view gets nothing, not an error that says it exists.
+    let (status, other) = call(
+        app,
+        &world.key_b,
+        Method::GET,
+        "/v1/events?tenant=acme",
+        None,
+    )
+    .await;
+    assert_eq!((status, other["data"].as_array().unwrap().len()), (200, 0));
+
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (_, keys) = admin(app, Method::GET, "/v1/tenants/acme/keys", None).await;
+        let write = keys["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == world.key_ids_a[0])
+            .cloned()
+            .unwrap();
+        if write["lastUsedAt"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lastUsedAt was never written: {write}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
