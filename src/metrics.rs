@@ -40,6 +40,8 @@ pub struct Metrics {
     pub subscriptions: IntGaugeVec,
     /// `shiprelay_redis_errors_total{op}`: failed Redis operations by area.
     pub redis_errors: IntCounterVec,
+    /// `shiprelay_unreadable_records_total{kind}`: stored records that cannot be read.
+    pub unreadable_records: IntCounterVec,
 }
 
 /// How an ingest request ended, as counted.
@@ -166,6 +168,15 @@ impl Metrics {
         for area in REDIS_ERROR_AREAS {
             redis_errors.with_label_values(&[area]);
         }
+        let unreadable_records = IntCounterVec::new(
+            Opts::new(
+                "shiprelay_unreadable_records_total",
+                "Stored records that could not be read (kind: subscription), counted at each reload that finds one; their jobs wait.",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        unreadable_records.with_label_values(&["subscription"]);
         let mut names = Vec::new();
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -178,6 +189,7 @@ impl Metrics {
             Box::new(queue_oldest_age.clone()),
             Box::new(subscriptions.clone()),
             Box::new(redis_errors.clone()),
+            Box::new(unreadable_records.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));
@@ -198,6 +210,7 @@ impl Metrics {
             queue_oldest_age,
             subscriptions,
             redis_errors,
+            unreadable_records,
         }
     }
 

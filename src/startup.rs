@@ -75,6 +75,7 @@ impl Application {
             openapi_json: document.to_string(),
         });
         let queue = state.queue.clone();
+        refuse_old_redis(&queue).await?;
         adopt_existing_subscriptions(&state).await;
         let mut server = HttpServer::new(move || {
             let app = App::new()
@@ -196,6 +197,18 @@ fn metrics_server(listen: &str, metrics: Metrics) -> anyhow::Result<ServerHandle
     Ok(handle)
 }
 
+/// Refuses a Redis older than 7.0 at start. A Redis that does not answer yet is not refused:
+/// shiprelay starts while Redis is down (readiness says so) and this check runs at the next start.
+async fn refuse_old_redis(queue: &Queue) -> anyhow::Result<()> {
+    match queue.server_info().await {
+        Ok(info) => crate::queue::check_version(&info).map_err(anyhow::Error::msg),
+        Err(error) => {
+            tracing::warn!(%error, "could not check the Redis version yet");
+            Ok(())
+        }
+    }
+}
+
 /// Upgrade of data written before tenants existed: such subscriptions belong to tenant `default`,
 /// created here when they exist. Idempotent; not fatal while Redis is down (the next start, or
 /// the first admin create, does it).
@@ -209,7 +222,7 @@ async fn adopt_existing_subscriptions(state: &AppState) {
     };
     let subscriptions: Vec<_> = records
         .iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
+        .filter_map(|(_, r)| serde_json::from_str(r).ok())
         .collect();
     match state
         .tenants()

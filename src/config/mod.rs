@@ -106,6 +106,15 @@ pub struct RedisSettings {
     /// How long an event stays findable by id (`GET /v1/events/{id}`).
     #[serde(deserialize_with = "lenient::number")]
     pub events_retention_secs: u64,
+    /// Dead letters older than this are trimmed.
+    #[serde(deserialize_with = "lenient::number")]
+    pub dead_retention_secs: u64,
+    /// Quarantined payloads older than this are trimmed.
+    #[serde(deserialize_with = "lenient::number")]
+    pub quarantine_retention_secs: u64,
+    /// A consumer (of a process that is gone) idle this long with nothing pending is removed.
+    #[serde(deserialize_with = "lenient::number")]
+    pub idle_consumer_secs: u64,
 }
 
 impl Default for RedisSettings {
@@ -117,6 +126,9 @@ impl Default for RedisSettings {
             command_timeout_ms: 2000,
             retry_after_secs: 5,
             events_retention_secs: 7 * 24 * 3600,
+            dead_retention_secs: 14 * 24 * 3600,
+            quarantine_retention_secs: 14 * 24 * 3600,
+            idle_consumer_secs: 3600,
         }
     }
 }

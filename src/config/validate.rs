@@ -73,6 +73,16 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         "metrics.sample_interval_secs",
         "must be at least 1".into(),
     );
+    for (value, path) in [
+        (s.redis.dead_retention_secs, "redis.dead_retention_secs"),
+        (
+            s.redis.quarantine_retention_secs,
+            "redis.quarantine_retention_secs",
+        ),
+        (s.redis.idle_consumer_secs, "redis.idle_consumer_secs"),
+    ] {
+        check(value > 0, path, "must be positive".into());
+    }
     check(
         s.redis.events_retention_secs > 0,
         "redis.events_retention_secs",

@@ -2,7 +2,7 @@
 //! reloaded only when the subscriptions version in Redis changes (one GET per batch; tenant changes
 //! bump it too), so a change is seen by the very next batch in every process.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -17,6 +17,8 @@ use crate::tenancy::model::allows;
 pub struct SubscriptionCache {
     queue: Queue,
     state: Arc<Mutex<Snapshot>>,
+    /// `shiprelay_unreadable_records_total{kind}`, counted at each reload that finds one.
+    unreadable_counter: Option<prometheus::IntCounterVec>,
 }
 
 #[derive(Default)]
@@ -32,6 +34,8 @@ pub struct Subscriptions {
     pub all: Vec<Subscription>,
     by_id: HashMap<String, usize>,
     tenant_sources: HashMap<String, Vec<String>>,
+    /// Ids whose record exists but cannot be read: not deleted, so their jobs must wait.
+    pub unreadable: HashSet<String>,
 }
 
 impl Subscriptions {
@@ -50,6 +54,7 @@ impl Subscriptions {
             all,
             by_id,
             tenant_sources,
+            unreadable: HashSet::new(),
         }
     }
 
@@ -65,6 +70,7 @@ impl Subscriptions {
             all,
             by_id,
             tenant_sources: self.tenant_sources.clone(),
+            unreadable: self.unreadable.clone(),
         }
     }
 
@@ -91,7 +97,14 @@ impl SubscriptionCache {
         SubscriptionCache {
             queue,
             state: Arc::default(),
+            unreadable_counter: None,
         }
+    }
+
+    /// The same cache, counting unreadable records it finds.
+    pub fn counting_unreadable(mut self, counter: prometheus::IntCounterVec) -> SubscriptionCache {
+        self.unreadable_counter = Some(counter);
+        self
     }
 
     /// The subscriptions as of now (reloaded if any changed since the last call).
@@ -99,11 +112,17 @@ impl SubscriptionCache {
         let version = self.queue.subscriptions_version().await?;
         let mut state = self.state.lock().await;
         if state.version != Some(version) {
-            let mut all = Vec::new();
-            for record in self.queue.subscriptions_all().await? {
+            let (mut all, mut unreadable) = (Vec::new(), HashSet::new());
+            for (id, record) in self.queue.subscriptions_all().await? {
                 match serde_json::from_str::<Subscription>(&record) {
                     Ok(subscription) => all.push(subscription),
-                    Err(error) => tracing::error!(%error, "unreadable subscription record skipped"),
+                    Err(error) => {
+                        tracing::error!(subscription_id = %id, %error, "unreadable subscription record: not routed to, its jobs wait");
+                        if let Some(counter) = &self.unreadable_counter {
+                            counter.with_label_values(&["subscription"]).inc();
+                        }
+                        unreadable.insert(id);
+                    }
                 }
             }
             let mut tenants = Vec::new();
@@ -113,7 +132,9 @@ impl SubscriptionCache {
                     Err(error) => tracing::error!(%error, "unreadable tenant record skipped"),
                 }
             }
-            state.current = Arc::new(Subscriptions::of(all, &tenants));
+            let mut current = Subscriptions::of(all, &tenants);
+            current.unreadable = unreadable;
+            state.current = Arc::new(current);
             state.version = Some(version);
         }
         Ok(state.current.clone())

@@ -59,7 +59,8 @@ impl DeliveryRuntime {
         let errors = metrics.redis_errors.clone();
         let area = |name: &'static str| queue.counting_errors(errors.clone(), name);
         let consumer = consumer_name();
-        let cache = SubscriptionCache::new(area("deliver"));
+        let cache = SubscriptionCache::new(area("deliver"))
+            .counting_unreadable(metrics.unreadable_records.clone());
         let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
         let sender = Sender::new(SenderConfig {
             timeout: Duration::from_secs(delivery.timeout_secs),
@@ -101,6 +102,9 @@ impl DeliveryRuntime {
         let scheduler = Scheduler {
             queue: area("schedule"),
             events_retention: Duration::from_secs(redis.events_retention_secs),
+            dead_retention: Duration::from_secs(redis.dead_retention_secs),
+            quarantine_retention: Duration::from_secs(redis.quarantine_retention_secs),
+            idle_consumer: Duration::from_secs(redis.idle_consumer_secs),
         };
         tracing::info!(%consumer, "delivery started");
         let tasks = vec![

@@ -1,5 +1,6 @@
-//! Time-driven work: due retries move back into the deliveries stream, and the events stream is
-//! trimmed to the retention period (never past events the router has not finished with).
+//! Time-driven work: due retries move back into the deliveries stream; the events stream is
+//! trimmed to its retention (never past events the router has not finished with), dead letters and
+//! quarantined payloads to theirs, and consumers of processes that are gone are removed.
 
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ const TRIM_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Scheduler {
     pub queue: Queue,
     pub events_retention: Duration,
+    pub dead_retention: Duration,
+    pub quarantine_retention: Duration,
+    pub idle_consumer: Duration,
 }
 
 impl Scheduler {
@@ -31,6 +35,21 @@ impl Scheduler {
                 let cutoff = now_ms - self.events_retention.as_millis() as i64;
                 if let Err(error) = self.queue.trim_events(cutoff).await {
                     tracing::warn!(%error, "events trimming failed");
+                }
+                let before = |retention: Duration| now_ms - retention.as_millis() as i64;
+                if let Err(error) = self
+                    .queue
+                    .trim_retained(
+                        before(self.dead_retention),
+                        before(self.quarantine_retention),
+                    )
+                    .await
+                {
+                    tracing::warn!(%error, "dead-letter and quarantine trimming failed");
+                }
+                let idle_ms = self.idle_consumer.as_millis() as u64;
+                if let Err(error) = self.queue.remove_idle_consumers(idle_ms).await {
+                    tracing::warn!(%error, "removing idle consumers failed");
                 }
             }
             shutdown.sleep(PUMP_INTERVAL).await;

@@ -29,6 +29,8 @@ const BLOCK_MS: u64 = 1000;
 const MAX_BATCH: usize = 100;
 /// How long a job waits when its subscription is at its in-flight cap.
 const DEFER: Duration = Duration::from_millis(250);
+/// How long a job waits when its subscription's record cannot be read.
+const UNREADABLE_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct WorkerSettings {
@@ -214,6 +216,15 @@ impl Worker {
         subscriptions: &Subscriptions,
     ) -> Result<(), QueueError> {
         let now = Utc::now();
+        if subscriptions.unreadable.contains(&job.subscription_id) {
+            // Not deleted: its record is damaged. The job waits until it can be read again.
+            tracing::error!("subscription record unreadable; job kept for later");
+            let due_ms = now.timestamp_millis() + UNREADABLE_WAIT.as_millis() as i64;
+            return self
+                .settle(entry_id, &job, Settle::Defer { due_ms }, "", &[])
+                .await
+                .map(drop);
+        }
         let Some(subscription) = subscriptions.get(&job.subscription_id) else {
             tracing::info!("subscription deleted; job dropped");
             return self.queue.discard(entry_id).await;

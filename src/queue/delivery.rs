@@ -160,29 +160,6 @@ impl Queue {
         }
     }
 
-    /// Appends the jobs of each event and acknowledges the events, in one atomic script.
-    /// `routed`: per event entry, its jobs' JSON.
-    pub async fn fan_out(&self, routed: &[(String, Vec<String>)]) -> Result<(), QueueError> {
-        if routed.is_empty() {
-            return Ok(());
-        }
-        let mut invocation = self.scripts.fan_out.prepare_invoke();
-        invocation
-            .key(self.keys.events())
-            .key(self.keys.deliveries())
-            .arg(ROUTE_GROUP);
-        for (entry_id, jobs) in routed {
-            invocation.arg(entry_id).arg(jobs.len());
-            for job in jobs {
-                invocation.arg(job);
-            }
-        }
-        let mut conn = self.conn();
-        self.bounded("fan-out script", invocation.invoke_async::<i64>(&mut conn))
-            .await
-            .map(drop)
-    }
-
     /// Settles one job; returns since when (ms) its subscription has been failing, if it is.
     pub async fn settle(&self, settlement: Settlement<'_>) -> Result<Option<i64>, QueueError> {
         let Settlement {

@@ -160,8 +160,8 @@ impl Queue {
         Ok(version.unwrap_or(0))
     }
 
-    /// Every subscription record, in creation order.
-    pub async fn subscriptions_all(&self) -> Result<Vec<String>, QueueError> {
+    /// Every subscription (id, record), in creation order.
+    pub async fn subscriptions_all(&self) -> Result<Vec<(String, String)>, QueueError> {
         let mut conn = self.conn();
         let ids: Vec<String> = self
             .bounded(
@@ -173,10 +173,19 @@ impl Queue {
                     .query_async(&mut conn),
             )
             .await?;
-        self.records(&ids).await
+        self.records_by_id(&ids).await
     }
 
     async fn records(&self, ids: &[String]) -> Result<Vec<String>, QueueError> {
+        Ok(self
+            .records_by_id(ids)
+            .await?
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect())
+    }
+
+    async fn records_by_id(&self, ids: &[String]) -> Result<Vec<(String, String)>, QueueError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -189,7 +198,12 @@ impl Queue {
             .bounded("subscription records", pipe.query_async(&mut conn))
             .await?;
         // A record deleted between the two reads is simply not listed.
-        Ok(records.into_iter().flatten().collect())
+        Ok(ids
+            .iter()
+            .cloned()
+            .zip(records)
+            .filter_map(|(id, record)| Some((id, record?)))
+            .collect())
     }
 }
 

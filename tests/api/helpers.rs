@@ -257,7 +257,7 @@ pub async fn spawn_app_on(redis: TestRedis) -> TestApp {
     spawn_app_on_with(redis, |toml| toml).await
 }
 
-async fn spawn_app_on_with(redis: TestRedis, edit: impl FnOnce(String) -> String) -> TestApp {
+pub async fn spawn_app_on_with(redis: TestRedis, edit: impl FnOnce(String) -> String) -> TestApp {
     let toml = edit(test_config_toml(&redis.url()));
     let (address, handle, running) = start(&toml).await;
     TestApp {

@@ -14,6 +14,7 @@ mod malformed;
 mod metrics;
 mod openapi;
 mod ops;
+mod queue_hygiene;
 mod raw_http;
 mod recovery_bounds;
 mod sink;

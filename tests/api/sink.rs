@@ -74,6 +74,8 @@ impl Sink {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::from(shared.clone()))
+                // Subscribers take large events (actix's default would refuse past 256 KiB).
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
                 .default_service(web::to(record))
         })
         .workers(2)
