@@ -22,6 +22,7 @@ pub mod recovery;
 pub mod sampler;
 pub mod secret;
 pub mod service_error;
+pub mod shutdown;
 pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use crate::delivery::cache::SubscriptionCache;
-use crate::delivery::runtime::Shutdown;
 use crate::metrics::Metrics;
 use crate::queue::{Queue, QueueStats};
+use crate::shutdown::Shutdown;
 
 pub const INTERVAL: Duration = Duration::from_secs(5);
 

@@ -13,12 +13,13 @@ use utoipa_actix_web::AppExt;
 
 use crate::audit::AuditLog;
 use crate::config::{Config, Role};
-use crate::delivery::runtime::{DeliveryRuntime, Shutdown};
+use crate::delivery::runtime::DeliveryRuntime;
 use crate::http::{self, AppState};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::sampler::Sampler;
+use crate::shutdown::Shutdown;
 use crate::tenancy::directory::KeyDirectory;
 
 pub struct Application {

@@ -8,7 +8,6 @@
 pub mod attempt;
 pub mod backoff;
 pub mod cache;
-pub mod job;
 pub mod route;
 pub mod runtime;
 pub mod schedule;

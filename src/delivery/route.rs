@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::cache::{SubscriptionCache, Subscriptions};
-use super::job::{Job, jobs_json};
-use super::runtime::Shutdown;
 use crate::event::EventHead;
-use crate::queue::{Entry, Queue, ROUTE_GROUP};
+use crate::queue::{Job, jobs_json};
+use crate::queue::{Queue, RoutableEvent, Take};
+use crate::shutdown::Shutdown;
 use crate::subscriptions::matching::EventFacts;
 
 /// The jobs for one stored event: for its target subscription alone when it has one (a test
@@ -55,7 +55,6 @@ pub const LINGER: Duration = Duration::from_millis(5);
 
 impl Router {
     pub async fn run(self, mut shutdown: Shutdown) {
-        let events = self.queue.keys().events();
         let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_stopping() {
             let claim_due = last_claim.elapsed() >= self.visibility_timeout / 2;
@@ -63,11 +62,17 @@ impl Router {
                 last_claim = tokio::time::Instant::now();
                 let min_idle = self.visibility_timeout.as_millis() as u64;
                 self.queue
-                    .claim_stale(&events, ROUTE_GROUP, &self.consumer, min_idle, BATCH)
+                    .take_events(
+                        &self.consumer,
+                        Take::Stale {
+                            min_idle_ms: min_idle,
+                        },
+                        BATCH,
+                    )
                     .await
             } else {
                 self.queue
-                    .read_group(&events, ROUTE_GROUP, &self.consumer, BATCH, BLOCK_MS)
+                    .take_events(&self.consumer, Take::New { block_ms: BLOCK_MS }, BATCH)
                     .await
             };
             let result = match read {
@@ -85,7 +90,7 @@ impl Router {
         }
     }
 
-    async fn route(&self, entries: &[Entry]) -> Result<(), crate::queue::QueueError> {
+    async fn route(&self, entries: &[RoutableEvent]) -> Result<(), crate::queue::QueueError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -93,17 +98,17 @@ impl Router {
         let routed: Vec<(String, Vec<String>)> = entries
             .iter()
             .map(|entry| {
-                let jobs = match entry.fields.get("event") {
+                let jobs = match &entry.json {
                     Some(json) => {
-                        let target = entry.fields.get("target").map(String::as_str);
+                        let target = entry.target.as_deref();
                         plan(json, target, &subscriptions).unwrap_or_else(|reason| {
-                            tracing::error!(entry = %entry.id, %reason, "event cannot be routed; acknowledged without jobs");
+                            tracing::error!(entry = %entry.entry_id, %reason, "event cannot be routed; acknowledged without jobs");
                             Vec::new()
                         })
                     }
                     None => Vec::new(),
                 };
-                (entry.id.clone(), jobs_json(&jobs))
+                (entry.entry_id.clone(), jobs_json(&jobs))
             })
             .collect();
         self.queue.fan_out(&routed).await?;

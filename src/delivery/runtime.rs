@@ -18,30 +18,7 @@ use super::worker::{Worker, WorkerSettings};
 use crate::config::{DeliverySettings, RedisSettings};
 use crate::metrics::Metrics;
 use crate::queue::Queue;
-
-/// A handle the tasks watch to know when to stop.
-#[derive(Clone)]
-pub struct Shutdown(watch::Receiver<bool>);
-
-impl Shutdown {
-    /// A sender that starts the shutdown, and the handle tasks watch.
-    pub fn channel() -> (watch::Sender<bool>, Shutdown) {
-        let (stop, watch) = watch::channel(false);
-        (stop, Shutdown(watch))
-    }
-
-    pub fn is_stopping(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Sleeps, waking early when shutdown starts.
-    pub async fn sleep(&mut self, duration: Duration) {
-        tokio::select! {
-            _ = tokio::time::sleep(duration) => {}
-            _ = self.0.changed() => {}
-        }
-    }
-}
+use crate::shutdown::Shutdown;
 
 pub struct DeliveryRuntime {
     stop: watch::Sender<bool>,

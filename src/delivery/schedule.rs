@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use super::runtime::Shutdown;
 use crate::queue::Queue;
+use crate::shutdown::Shutdown;
 
 /// How often due retries are looked for: the precision of retry times.
 const PUMP_INTERVAL: Duration = Duration::from_millis(200);

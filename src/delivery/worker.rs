@@ -17,12 +17,12 @@ use tracing::Instrument;
 use super::attempt::{Attempt, AttemptOutcome};
 use super::backoff::{Decision, RetryPolicy, decide};
 use super::cache::{SubscriptionCache, Subscriptions};
-use super::job::Job;
-use super::runtime::Shutdown;
 use super::sender::Sender;
 use super::signing::webhook_headers;
 use crate::metrics::Metrics;
-use crate::queue::{DELIVER_GROUP, Entry, Queue, QueueError, Settle, Settlement};
+use crate::queue::Job;
+use crate::queue::{Queue, QueueError, Settle, Settlement, Take};
+use crate::shutdown::Shutdown;
 use crate::subscriptions::model::Subscription;
 
 const BLOCK_MS: u64 = 1000;
@@ -76,7 +76,6 @@ impl Worker {
         let global = Arc::new(Semaphore::new(worker.settings.concurrency));
         let limits = Arc::new(Limits::default());
         let mut in_flight = JoinSet::new();
-        let deliveries = worker.queue.keys().deliveries();
         let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_stopping() {
             while in_flight.try_join_next().is_some() {}
@@ -92,12 +91,18 @@ impl Worker {
                 let min_idle = worker.settings.visibility_timeout.as_millis() as u64;
                 worker
                     .reader
-                    .claim_stale(&deliveries, DELIVER_GROUP, &worker.consumer, min_idle, room)
+                    .take_jobs(
+                        &worker.consumer,
+                        Take::Stale {
+                            min_idle_ms: min_idle,
+                        },
+                        room,
+                    )
                     .await
             } else {
                 worker
                     .reader
-                    .read_group(&deliveries, DELIVER_GROUP, &worker.consumer, room, BLOCK_MS)
+                    .take_jobs(&worker.consumer, Take::New { block_ms: BLOCK_MS }, room)
                     .await
             };
             let entries = match read {
@@ -123,15 +128,15 @@ impl Worker {
             };
             let mut first = Some(first);
             for entry in entries {
-                let Some(job) = parse(&entry) else {
-                    worker.drop_unreadable(&entry).await;
+                let Some(job) = entry.job else {
+                    worker.drop_unreadable(&entry.entry_id).await;
                     continue;
                 };
                 let Some(own) = limits.try_acquire(
                     &job.subscription_id,
                     worker.settings.per_subscription_in_flight,
                 ) else {
-                    worker.defer(&entry.id, &job).await;
+                    worker.defer(&entry.entry_id, &job).await;
                     continue;
                 };
                 let permit = match first.take() {
@@ -145,7 +150,7 @@ impl Worker {
                 let worker = worker.clone();
                 let subscriptions = subscriptions.clone();
                 in_flight.spawn(async move {
-                    worker.deliver(&entry.id, job, &subscriptions).await;
+                    worker.deliver(&entry.entry_id, job, &subscriptions).await;
                     drop((permit, own));
                 });
             }
@@ -176,9 +181,9 @@ impl Worker {
             .await
     }
 
-    async fn drop_unreadable(&self, entry: &Entry) {
-        tracing::error!(entry = %entry.id, "unreadable delivery job dropped");
-        if let Err(error) = self.queue.discard(&entry.id).await {
+    async fn drop_unreadable(&self, entry_id: &str) {
+        tracing::error!(entry = %entry_id, "unreadable delivery job dropped");
+        if let Err(error) = self.queue.discard(entry_id).await {
             tracing::warn!(%error, "could not drop an unreadable job; it will be reclaimed");
         }
     }
@@ -358,10 +363,6 @@ impl Worker {
         };
         self.metrics.count_delivery(outcome);
     }
-}
-
-fn parse(entry: &Entry) -> Option<Job> {
-    serde_json::from_str(entry.fields.get("job")?).ok()
 }
 
 /// One delivery-log entry: what a subscriber's team sees in `GET /v1/subscriptions/{id}/deliveries`.

@@ -59,10 +59,9 @@ where
     let Some(key) = idempotency_key(request)? else {
         return handler().await.map(|created| respond(&created, false));
     };
-    let redis_key = state
+    let slot = state
         .queue
-        .keys()
-        .idempotency(&call.principal.scope_id(), key);
+        .idempotency_slot(&call.principal.scope_id(), key);
     let fingerprint = fingerprint(request, body);
     let ttl = state.idempotency_ttl_secs;
     let unavailable = |_| ApiError::Unavailable {
@@ -70,7 +69,7 @@ where
     };
     match state
         .queue
-        .idempotency_begin(&redis_key, &fingerprint, IN_PROGRESS_TTL_SECS)
+        .idempotency_begin(&slot, &fingerprint, IN_PROGRESS_TTL_SECS)
         .await
         .map_err(unavailable)?
     {
@@ -101,18 +100,14 @@ where
                     body: Some(created.body.to_string()),
                     location: created.location.clone(),
                 };
-                if let Err(error) = state
-                    .queue
-                    .idempotency_complete(&redis_key, &stored, ttl)
-                    .await
-                {
+                if let Err(error) = state.queue.idempotency_complete(&slot, &stored, ttl).await {
                     // The effect happened; answering it matters more than remembering it.
                     tracing::warn!(%error, "could not store the idempotent response");
                 }
                 Ok(respond(&created, false))
             }
             Err(error) => {
-                if let Err(release) = state.queue.idempotency_release(&redis_key).await {
+                if let Err(release) = state.queue.idempotency_release(&slot).await {
                     tracing::warn!(error = %release, "could not release the Idempotency-Key");
                 }
                 Err(error)

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use redis::streams::{StreamRangeReply, StreamReadReply};
 
+use super::Job;
 use super::stream::{StreamId, entry, text};
 use super::{Queue, QueueError};
-use crate::delivery::job::Job;
 
 pub const ROUTE_GROUP: &str = "route";
 pub const DELIVER_GROUP: &str = "deliver";

@@ -23,13 +23,23 @@ pub enum IdempotencyBegin {
     Known(StoredResponse),
 }
 
+/// Where one caller's `Idempotency-Key` is remembered (the Redis key stays inside `queue`).
+#[derive(Debug, Clone)]
+pub struct IdempotencySlot(String);
+
 impl Queue {
+    /// The slot of `key` for the caller `scope_id` (keys are scoped to the API key).
+    pub fn idempotency_slot(&self, scope_id: &str, key: &str) -> IdempotencySlot {
+        IdempotencySlot(self.keys.idempotency(scope_id, key))
+    }
+
     pub async fn idempotency_begin(
         &self,
-        key: &str,
+        slot: &IdempotencySlot,
         fingerprint: &str,
         ttl_secs: u64,
     ) -> Result<IdempotencyBegin, QueueError> {
+        let key = &slot.0;
         let pending = StoredResponse {
             fingerprint: fingerprint.to_string(),
             status: None,
@@ -61,10 +71,11 @@ impl Queue {
 
     pub async fn idempotency_complete(
         &self,
-        key: &str,
+        slot: &IdempotencySlot,
         response: &StoredResponse,
         ttl_secs: u64,
     ) -> Result<(), QueueError> {
+        let key = &slot.0;
         let json = serde_json::to_string(response).map_err(|e| QueueError::Reply(e.to_string()))?;
         let mut conn = self.conn();
         self.bounded(
@@ -80,7 +91,8 @@ impl Queue {
     }
 
     /// Frees a key whose request failed, so the client may retry it.
-    pub async fn idempotency_release(&self, key: &str) -> Result<(), QueueError> {
+    pub async fn idempotency_release(&self, slot: &IdempotencySlot) -> Result<(), QueueError> {
+        let key = &slot.0;
         let mut conn = self.conn();
         self.bounded(
             "DEL",

@@ -6,12 +6,14 @@
 //! while Redis is down and recovers when it comes back, without a restart.
 
 mod audit;
+mod consume;
 mod delivery;
 mod enqueue;
 mod events;
 mod fan_out;
 mod hygiene;
 mod idempotency;
+mod job;
 mod keys;
 mod recovery;
 mod stats;
@@ -27,11 +29,14 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use audit::AuditRecord;
-pub use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP, Settle, Settlement};
+pub use consume::{JobEntry, RoutableEvent, Take};
+use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP};
+pub use delivery::{Settle, Settlement};
 pub use enqueue::{Enqueued, Enqueuer};
 pub use events::{EventQuery, EventsPage, Visible};
 pub use hygiene::{MIN_REDIS, check_version};
-pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
+pub use job::{Job, jobs_json};
 pub use keys::Keys;
 pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
 pub use stats::QueueStats;

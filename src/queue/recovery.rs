@@ -2,9 +2,9 @@
 //! `failed_at`) and ranges of the events stream. The rest of the code sees typed entries and
 //! opaque cursors (stream ids), never field names or id arithmetic.
 
+use super::Job;
 use super::stream::StreamId;
 use super::{Entry, Queue, QueueError};
-use crate::delivery::job::Job;
 
 /// Entries read per Redis call while scanning.
 const SCAN_BATCH: usize = 500;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::Recovery;
 use crate::delivery::cache::Subscriptions;
-use crate::delivery::job::Job;
+use crate::queue::Job;
 use crate::queue::{DeadEntry, StreamId};
 use crate::service_error::ServiceError;
 use crate::tenancy::Call;
