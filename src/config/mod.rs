@@ -115,6 +115,12 @@ pub struct RedisSettings {
     /// A consumer (of a process that is gone) idle this long with nothing pending is removed.
     #[serde(deserialize_with = "lenient::number")]
     pub idle_consumer_secs: u64,
+    /// Before a provider gets its 200, this many replicas have acknowledged the write (`WAIT`);
+    /// fewer within `wait_timeout_ms` is a 503. 0: the master's write is enough.
+    #[serde(deserialize_with = "lenient::number")]
+    pub wait_replicas: u32,
+    #[serde(deserialize_with = "lenient::number")]
+    pub wait_timeout_ms: u64,
 }
 
 impl Default for RedisSettings {
@@ -129,6 +135,8 @@ impl Default for RedisSettings {
             dead_retention_secs: 14 * 24 * 3600,
             quarantine_retention_secs: 14 * 24 * 3600,
             idle_consumer_secs: 3600,
+            wait_replicas: 0,
+            wait_timeout_ms: 200,
         }
     }
 }

@@ -73,6 +73,11 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         "metrics.sample_interval_secs",
         "must be at least 1".into(),
     );
+    check(
+        s.redis.wait_timeout_ms < s.redis.command_timeout_ms,
+        "redis.wait_timeout_ms",
+        "must be shorter than redis.command_timeout_ms (the enqueue and its WAIT share it)".into(),
+    );
     for (value, path) in [
         (s.redis.dead_retention_secs, "redis.dead_retention_secs"),
         (
@@ -80,6 +85,7 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             "redis.quarantine_retention_secs",
         ),
         (s.redis.idle_consumer_secs, "redis.idle_consumer_secs"),
+        (s.redis.wait_timeout_ms, "redis.wait_timeout_ms"),
     ] {
         check(value > 0, path, "must be positive".into());
     }

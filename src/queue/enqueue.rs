@@ -9,6 +9,11 @@
 //! threads' calls still overlap, so Redis is not idle). An idle relay sends a request at once, so
 //! nothing waits for a batch to fill.
 //!
+//! With `redis.wait_replicas` = R, a batch is answered only once R replicas acknowledged it
+//! (`WAIT` on the connection that wrote, after the script: WAIT cannot run inside one); fewer in
+//! `redis.wait_timeout_ms` is a 503 for every request of the batch. Their events are stored, so
+//! the provider's resend is a repeat, answered 200 once a replica has it.
+//!
 //! Each request keeps its own guarantees inside a batch: it is deduplicated on its own key, and its
 //! events are all written or none are. The batch as a whole is one script, so it is all-or-nothing
 //! too: an error or an out-of-memory refusal fails every request in it, each of which then answers
@@ -88,7 +93,10 @@ impl Queue {
     /// Enqueues several requests in one script call; one outcome per request, in order.
     async fn enqueue_batch(&self, requests: &[Request]) -> Result<Vec<Enqueued>, QueueError> {
         let mut invocation = self.scripts.enqueue.prepare_invoke();
-        invocation.key(self.keys.events()).arg(self.index_ttl_secs);
+        invocation
+            .key(self.keys.events())
+            .arg(self.index_ttl_secs)
+            .arg(u8::from(self.replication.is_some()));
         for request in requests {
             invocation
                 .key(&request.seen_key)
@@ -99,10 +107,29 @@ impl Queue {
                 invocation.key(index_key).arg(id).arg(event_type).arg(json);
             }
         }
+        invocation.key(self.keys.replication_mark());
         let mut conn = self.conn.clone();
         let reply: Vec<(i64, String)> = self
             .bounded("enqueue script", invocation.invoke_async(&mut conn))
             .await?;
+        if let Some((wanted, timeout_ms)) = self.replication {
+            // On the connection that wrote: WAIT counts the replicas that have this client's
+            // writes (a batch of repeats wrote the replication mark, so it waits too: the first
+            // acceptance may not have reached a replica yet).
+            let acked: u64 = self
+                .bounded(
+                    "WAIT",
+                    redis::cmd("WAIT")
+                        .arg(wanted)
+                        .arg(timeout_ms)
+                        .query_async(&mut conn),
+                )
+                .await?;
+            if acked < u64::from(wanted) {
+                let error = QueueError::NotReplicated { acked, wanted };
+                return self.counted("WAIT", Err(error));
+            }
+        }
         if reply.len() != requests.len() {
             return Err(QueueError::Reply(format!(
                 "{} outcomes for {} requests",

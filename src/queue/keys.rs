@@ -73,6 +73,12 @@ impl Keys {
         self.key("subscriptions")
     }
 
+    /// Written by an enqueue of repeats only, when waiting for replicas: it gives `WAIT` a write of
+    /// this client to wait for.
+    pub fn replication_mark(&self) -> String {
+        self.key("replication-mark")
+    }
+
     /// A tenant record (hash, field `record`: JSON).
     pub fn tenant(&self, id: &str) -> String {
         self.key(&format!("tenant:{id}"))

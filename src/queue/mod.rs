@@ -54,6 +54,8 @@ pub enum QueueError {
     Redis(#[from] redis::RedisError),
     #[error("unexpected reply from Redis: {0}")]
     Reply(String),
+    #[error("{acked} of {wanted} replicas acknowledged the write in time")]
+    NotReplicated { acked: u64, wanted: u32 },
 }
 
 /// A verified payload that could not be normalised.
@@ -91,6 +93,8 @@ pub struct Queue {
     keys: Keys,
     timeout: Duration,
     index_ttl_secs: u64,
+    /// `redis.wait_replicas` and `redis.wait_timeout_ms`: what an enqueue waits for.
+    replication: Option<(u32, u64)>,
     scripts: Arc<Scripts>,
     /// `shiprelay_redis_errors_total{op}`, counted under `area` (http, route, deliver, ...).
     errors: Option<(prometheus::IntCounterVec, &'static str)>,
@@ -126,6 +130,8 @@ impl Queue {
             keys: Keys::new(&settings.prefix),
             timeout,
             index_ttl_secs: settings.events_retention_secs,
+            replication: (settings.wait_replicas > 0)
+                .then_some((settings.wait_replicas, settings.wait_timeout_ms)),
             scripts: Arc::new(Scripts {
                 enqueue: redis::Script::new(include_str!("enqueue.lua")),
                 append_targeted: redis::Script::new(include_str!("append_targeted.lua")),

@@ -17,6 +17,7 @@ mod ops;
 mod queue_hygiene;
 mod raw_http;
 mod recovery_bounds;
+mod replication;
 mod sink;
 mod subscriptions_api;
 mod tenants_api;
