@@ -273,3 +273,27 @@ fn admin_keys_may_be_given_as_digests_and_malformed_digests_are_named() {
     assert_eq!(config.settings.api.requests_per_second_per_key, 100);
     assert_eq!(config.settings.api.audit_len, 100_000);
 }
+
+#[test]
+fn retention_and_replication_settings_have_defaults_and_are_checked() {
+    let redis = load("").unwrap().settings.redis;
+    assert_eq!(
+        (
+            redis.dead_retention_secs,
+            redis.quarantine_retention_secs,
+            redis.idle_consumer_secs
+        ),
+        (1_209_600, 1_209_600, 3600)
+    );
+    assert_eq!((redis.wait_replicas, redis.wait_timeout_ms), (0, 200));
+    let found = problems(
+        "[redis]\ncommand_timeout_ms = 100\nwait_timeout_ms = 500\ndead_retention_secs = 0\n",
+        &[],
+    );
+    for expected in ["redis.wait_timeout_ms:", "redis.dead_retention_secs:"] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected} in {found:#?}"
+        );
+    }
+}
