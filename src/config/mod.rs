@@ -10,6 +10,8 @@ mod lenient;
 mod sources;
 mod validate;
 
+pub use validate::Problem;
+
 use std::path::Path;
 
 use serde::Deserialize;
@@ -313,19 +315,6 @@ impl Default for LogSettings {
 pub struct Config {
     pub settings: Settings,
     pub sources: Vec<Source>,
-}
-
-/// One thing wrong with the configuration, located by its path (`sources[1].kind`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

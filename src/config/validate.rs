@@ -2,7 +2,20 @@
 
 use std::net::SocketAddr;
 
-use super::{MIN_API_KEY_LEN, Problem, Settings};
+use super::{MIN_API_KEY_LEN, Settings};
+
+/// One thing wrong with the configuration, located by its path (`sources[1].kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
 
 pub(super) fn validate(s: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();

@@ -21,7 +21,7 @@ use super::sender::Sender;
 use super::signing::webhook_headers;
 use crate::metrics::Metrics;
 use crate::queue::Job;
-use crate::queue::{Queue, QueueError, Settle, Settlement, Take};
+use crate::queue::{LoggedAttempt, Queue, QueueError, Settle, Settlement, Take};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::model::Subscription;
 
@@ -159,14 +159,14 @@ impl Worker {
         while in_flight.join_next().await.is_some() {}
     }
 
-    /// Settles a job now, with `log` as its attempt-log entry (none when empty).
+    /// Settles a job now, with `log` as its attempt-log entry.
     async fn settle(
         &self,
         entry_id: &str,
         job: &Job,
         settle: Settle,
         reason: &str,
-        log: &[(&str, String)],
+        log: Option<&LoggedAttempt>,
     ) -> Result<Option<i64>, QueueError> {
         self.queue
             .settle(Settlement {
@@ -191,7 +191,7 @@ impl Worker {
     async fn defer(&self, entry_id: &str, job: &Job) {
         let due_ms = Utc::now().timestamp_millis() + DEFER.as_millis() as i64;
         if let Err(error) = self
-            .settle(entry_id, job, Settle::Defer { due_ms }, "", &[])
+            .settle(entry_id, job, Settle::Defer { due_ms }, "", None)
             .await
         {
             tracing::warn!(%error, "could not defer a job; it will be reclaimed");
@@ -226,7 +226,7 @@ impl Worker {
             tracing::error!("subscription record unreadable; job kept for later");
             let due_ms = now.timestamp_millis() + UNREADABLE_WAIT.as_millis() as i64;
             return self
-                .settle(entry_id, &job, Settle::Defer { due_ms }, "", &[])
+                .settle(entry_id, &job, Settle::Defer { due_ms }, "", None)
                 .await
                 .map(drop);
         }
@@ -238,7 +238,7 @@ impl Worker {
             self.metrics.count_delivery("dead");
             let reason = "subscription disabled";
             return self
-                .settle(entry_id, &job, Settle::Dead, reason, &[])
+                .settle(entry_id, &job, Settle::Dead, reason, None)
                 .await
                 .map(drop);
         }
@@ -271,9 +271,9 @@ impl Worker {
             Settle::Retry { .. } => job.next_attempt(first_attempt_at),
             _ => job.clone(),
         };
-        let log = log_entry(&job, &attempt, &decision, now);
+        let log = attempt.logged(&job, &decision, now);
         let failing_since = self
-            .settle(entry_id, &scheduled, settle, &reason, &log)
+            .settle(entry_id, &scheduled, settle, &reason, Some(&log))
             .await?;
         let failing_too_long = failing_since
             .and_then(DateTime::from_timestamp_millis)
@@ -363,40 +363,4 @@ impl Worker {
         };
         self.metrics.count_delivery(outcome);
     }
-}
-
-/// One delivery-log entry: what a subscriber's team sees in `GET /v1/subscriptions/{id}/deliveries`.
-fn log_entry(
-    job: &Job,
-    attempt: &Attempt,
-    decision: &Decision,
-    at: DateTime<Utc>,
-) -> Vec<(&'static str, String)> {
-    let (result, next) = match decision {
-        Decision::Delivered => ("delivered", String::new()),
-        Decision::Retry { at, .. } => ("retry", crate::time::rfc3339(*at)),
-        Decision::Dead { .. } => ("dead", String::new()),
-        Decision::Disable { .. } => ("disabled", String::new()),
-    };
-    vec![
-        ("at", crate::time::rfc3339(at)),
-        ("event_id", job.event_id.clone()),
-        ("attempt", job.attempt.to_string()),
-        (
-            "status",
-            attempt
-                .outcome
-                .status_code()
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-        ),
-        ("outcome", attempt.outcome.summary()),
-        ("result", result.to_string()),
-        ("next_attempt_at", next),
-        ("latency_ms", attempt.latency.as_millis().to_string()),
-        (
-            "response",
-            attempt.response_excerpt.clone().unwrap_or_default(),
-        ),
-    ]
 }

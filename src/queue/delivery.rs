@@ -31,8 +31,8 @@ pub struct Settlement<'a> {
     pub settle: Settle,
     pub reason: &'a str,
     pub now_ms: i64,
-    /// The attempt-log entry; empty: nothing is logged.
-    pub log: &'a [(&'a str, String)],
+    /// The attempt-log entry; none: nothing is logged.
+    pub log: Option<&'a super::LoggedAttempt>,
     pub log_len: usize,
 }
 
@@ -196,8 +196,8 @@ impl Queue {
             .arg(reason)
             .arg(now_ms)
             .arg(log_len);
-        for (field, value) in log {
-            invocation.arg(*field).arg(value);
+        for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
+            invocation.arg(field).arg(value);
         }
         let mut conn = self.conn();
         let failing_since: Option<i64> = self

@@ -189,6 +189,29 @@ pub struct LoggedAttempt {
     pub response: String,
 }
 
+impl LoggedAttempt {
+    /// The stream fields it is written as (the settle script appends them).
+    pub(super) fn fields(&self) -> [(&'static str, String); 9] {
+        [
+            ("at", self.at.clone()),
+            ("event_id", self.event_id.clone()),
+            ("attempt", self.attempt.to_string()),
+            (
+                "status",
+                self.status.map(|c| c.to_string()).unwrap_or_default(),
+            ),
+            ("outcome", self.outcome.clone()),
+            ("result", self.result.clone()),
+            (
+                "next_attempt_at",
+                self.next_attempt_at.clone().unwrap_or_default(),
+            ),
+            ("latency_ms", self.latency_ms.to_string()),
+            ("response", self.response.clone()),
+        ]
+    }
+}
+
 impl Queue {
     /// A page of a subscription's delivery log, newest first, and the cursor of the next page.
     pub async fn attempts_page(
