@@ -154,6 +154,8 @@ retry_after_secs = 7
 [api]
 keys = ["{API_KEY}", "{API_KEY_2}"]
 max_body_bytes = 16384
+# Tests drive one key fast; the rate limit has a test of its own.
+requests_per_second_per_key = 1000
 [delivery]
 allow_private_targets = true
 timeout_secs = 1

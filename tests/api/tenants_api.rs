@@ -601,8 +601,8 @@ async fn sensitive_headers_are_sent_but_never_shown_and_content_headers_are_refu
 async fn each_key_has_a_request_rate_limit() {
     let app = spawn_app_with(|toml| {
         toml.replace(
-            "max_body_bytes = 16384",
-            "max_body_bytes = 16384\nrequests_per_second_per_key = 5",
+            "requests_per_second_per_key = 1000",
+            "requests_per_second_per_key = 5",
         )
     })
     .await;
@@ -784,11 +784,34 @@ async fn every_change_is_audited_and_the_audit_log_holds_no_secret() {
     call(
         app,
         &world.key_a,
+        Method::POST,
+        &format!("/v1/subscriptions/{}/test", world.sub_a),
+        None,
+    )
+    .await;
+    call(
+        app,
+        &world.key_a,
+        Method::POST,
+        &format!("/v1/subscriptions/{}/replay", world.sub_a),
+        Some(json!({"since": "2020-01-01T00:00:00Z"})),
+    )
+    .await;
+    call(
+        app,
+        &world.key_a,
         Method::DELETE,
         &format!("/v1/subscriptions/{}", world.sub_a),
         None,
     )
     .await;
+    tenant_with_key(app, "doomed", json!([]), "read").await;
+    assert_eq!(
+        admin(app, Method::DELETE, "/v1/tenants/doomed", None)
+            .await
+            .0,
+        204
+    );
     let (victim_key, victim_id) = new_key(app, "bolt", "read").await;
     admin(
         app,
@@ -825,9 +848,13 @@ async fn every_change_is_audited_and_the_audit_log_holds_no_secret() {
         "events.replayed",
         "dead_letters.redriven",
         "dead_letters.deleted",
+        "subscription.tested",
+        "tenant.deleted",
     ] {
         assert!(actions.contains(&action), "no {action} in {actions:?}");
     }
+    // Both replays (one event, a range) are recorded.
+    assert!(actions.iter().filter(|a| **a == "events.replayed").count() >= 2);
     let entry = audit["data"]
         .as_array()
         .unwrap()
