@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use shiprelay::config::{Config, ConfigError, Role};
 use shiprelay::listen::ListenOptions;
 use shiprelay::secret::Secret;
-use shiprelay::startup::{Application, stop_on_signals};
+use shiprelay::startup::{Application, shutdown_signal};
 
 /// glibc's allocator took a fifth of the ingest CPU in the benchmark profile (BENCHMARKS.md).
 #[global_allocator]
@@ -142,9 +142,16 @@ fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {
     }
     shiprelay::telemetry::init(&config.settings.log);
     actix_web::rt::System::new().block_on(async move {
+        // Listening for SIGTERM before the build: the listener is bound during it, so a signal
+        // that arrives then must stop the server gracefully, not kill the process.
+        let signal = tokio::spawn(shutdown_signal());
         let application = Application::build(config).await?;
         tracing::info!(port = application.port(), role = ?application.role(), "shiprelay listening");
-        tokio::spawn(stop_on_signals(application.handle()));
+        let handle = application.handle();
+        tokio::spawn(async move {
+            let _ = signal.await;
+            handle.stop(true).await;
+        });
         application.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())

@@ -248,14 +248,6 @@ pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value 
     document
 }
 
-/// Stops `handle` gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish.
-pub async fn stop_on_signals(handle: ServerHandle) {
-    shutdown_signal().await;
-    handle.stop(true).await;
-    // Give the log line a chance to flush before the runtime ends.
-    tokio::time::sleep(Duration::from_millis(10)).await;
-}
-
 /// Resolves at the first SIGTERM or SIGINT (and logs which).
 pub async fn shutdown_signal() {
     let terminate = async {

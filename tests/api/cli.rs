@@ -107,8 +107,9 @@ async fn sigterm_lets_in_flight_requests_finish() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Serving, not just bound: the listener is bound before the build's Redis checks finish.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !serves_health(port) {
         assert!(Instant::now() < deadline, "shiprelay did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -162,4 +163,19 @@ async fn sigterm_lets_in_flight_requests_finish() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
+}
+
+/// Whether `GET /healthz` on the port answers 200.
+fn serves_health(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
 }
