@@ -65,6 +65,7 @@ impl Application {
                 queue: queue.clone(),
                 max_len: settings.api.audit_len,
             },
+            subscription_cache: crate::delivery::cache::SubscriptionCache::new(queue.clone()),
             api_max_body_bytes: settings.api.max_body_bytes,
             idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
             secret_rotation_grace: chrono::Duration::seconds(

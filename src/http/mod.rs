@@ -42,6 +42,8 @@ pub struct AppState {
     pub keys: KeyDirectory,
     pub requests_per_second_per_key: u64,
     pub audit: AuditLog,
+    /// Subscriptions and tenants as the recovery routes read them (reloaded on a version change).
+    pub subscription_cache: crate::delivery::cache::SubscriptionCache,
     pub api_max_body_bytes: usize,
     pub idempotency_ttl_secs: u64,
     pub secret_rotation_grace: chrono::Duration,
@@ -74,6 +76,7 @@ impl AppState {
         crate::recovery::Recovery {
             queue: &self.queue,
             audit: &self.audit,
+            cache: &self.subscription_cache,
         }
     }
 

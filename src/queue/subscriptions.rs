@@ -73,19 +73,32 @@ impl Queue {
         current: &str,
         new: &str,
     ) -> Result<bool, QueueError> {
+        self.replace_record(
+            &self.keys.subscription(id),
+            current,
+            new,
+            "subscription replace script",
+        )
+        .await
+    }
+
+    /// Compare-and-set of the `record` field of a registry hash (a subscription or a tenant),
+    /// bumping the subscriptions version so routers reload; false when another writer won.
+    pub(super) async fn replace_record(
+        &self,
+        hash_key: &str,
+        current: &str,
+        new: &str,
+        op: &'static str,
+    ) -> Result<bool, QueueError> {
         let mut invocation = self.scripts.subscription_replace.prepare_invoke();
         invocation
-            .key(self.keys.subscription(id))
+            .key(hash_key)
             .key(self.keys.subscriptions_version())
             .arg(current)
             .arg(new);
         let mut conn = self.conn();
-        let replaced: i64 = self
-            .bounded(
-                "subscription replace script",
-                invocation.invoke_async(&mut conn),
-            )
-            .await?;
+        let replaced: i64 = self.bounded(op, invocation.invoke_async(&mut conn)).await?;
         Ok(replaced == 1)
     }
 

@@ -80,17 +80,8 @@ impl Queue {
         current: &str,
         new: &str,
     ) -> Result<bool, QueueError> {
-        let mut invocation = self.scripts.subscription_replace.prepare_invoke();
-        invocation
-            .key(self.keys.tenant(id))
-            .key(self.keys.subscriptions_version())
-            .arg(current)
-            .arg(new);
-        let mut conn = self.conn();
-        let replaced: i64 = self
-            .bounded("tenant replace script", invocation.invoke_async(&mut conn))
-            .await?;
-        Ok(replaced == 1)
+        self.replace_record(&self.keys.tenant(id), current, new, "tenant replace script")
+            .await
     }
 
     pub async fn tenant_delete(&self, id: &str) -> Result<TenantDelete, QueueError> {

@@ -25,6 +25,9 @@ use crate::tenancy::Call;
 pub struct Recovery<'a> {
     pub queue: &'a Queue,
     pub audit: &'a AuditLog,
+    /// The process's snapshot of subscriptions and tenants: reloaded only when the version moves,
+    /// so a read costs one GET, not a load of every record.
+    pub cache: &'a SubscriptionCache,
 }
 
 impl Recovery<'_> {
@@ -35,6 +38,6 @@ impl Recovery<'_> {
     }
 
     async fn all_subscriptions(&self) -> Result<Arc<Subscriptions>, ServiceError> {
-        Ok(SubscriptionCache::new(self.queue.clone()).current().await?)
+        Ok(self.cache.current().await?)
     }
 }
