@@ -53,15 +53,19 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Must be called within a Tokio runtime: it starts the [`Enqueuer`]'s task.
-    pub fn new(sources: Vec<Source>, queue: Queue, dedupe_ttl_secs: u64) -> Ingestor {
+    /// Must be called within a Tokio runtime: it starts the [`Enqueuer`]'s tasks.
+    pub fn new(
+        sources: Vec<Source>,
+        queue: Queue,
+        dedupe_ttl_secs: u64,
+    ) -> Result<Ingestor, crate::queue::QueueError> {
         let sources = sources.into_iter().map(|s| (s.id.clone(), s)).collect();
-        Ingestor {
+        Ok(Ingestor {
             sources,
-            enqueuer: Enqueuer::spawn(queue.clone()),
+            enqueuer: Enqueuer::spawn(queue.clone())?,
             queue,
             dedupe_ttl_secs,
-        }
+        })
     }
 
     pub fn source(&self, id: &str) -> Option<&Source> {

@@ -36,6 +36,12 @@ pub struct Metrics {
     pub queue_depth: IntGaugeVec,
     /// `shiprelay_queue_oldest_age_seconds{queue}`, sampled from Redis.
     pub queue_oldest_age: GaugeVec,
+    /// `shiprelay_partition_queue_depth{partition,queue}`, sampled from Redis.
+    pub partition_depth: IntGaugeVec,
+    /// `shiprelay_partition_oldest_age_seconds{partition,queue}`, sampled from Redis.
+    pub partition_oldest_age: GaugeVec,
+    /// `shiprelay_partition_up{partition}`: 1 while the partition's master takes writes.
+    pub partition_up: IntGaugeVec,
     /// `shiprelay_subscriptions{state}`, sampled from Redis.
     pub subscriptions: IntGaugeVec,
     /// `shiprelay_redis_errors_total{op}`: failed Redis operations by area.
@@ -148,6 +154,30 @@ impl Metrics {
             &["queue"],
         )
         .expect("valid metric");
+        let partition_depth = IntGaugeVec::new(
+            Opts::new(
+                "shiprelay_partition_queue_depth",
+                "Work waiting in one partition, by queue: events_unrouted, deliveries_pending, retry_scheduled, dead.",
+            ),
+            &["partition", "queue"],
+        )
+        .expect("valid metric");
+        let partition_oldest_age = GaugeVec::new(
+            Opts::new(
+                "shiprelay_partition_oldest_age_seconds",
+                "Age of the oldest unfinished entry in one partition (events, deliveries); 0 when none.",
+            ),
+            &["partition", "queue"],
+        )
+        .expect("valid metric");
+        let partition_up = IntGaugeVec::new(
+            Opts::new(
+                "shiprelay_partition_up",
+                "1 while the partition's Redis master takes writes (checked by readiness), else 0.",
+            ),
+            &["partition"],
+        )
+        .expect("valid metric");
         let subscriptions = IntGaugeVec::new(
             Opts::new(
                 "shiprelay_subscriptions",
@@ -187,6 +217,9 @@ impl Metrics {
             Box::new(delivery_lag.clone()),
             Box::new(queue_depth.clone()),
             Box::new(queue_oldest_age.clone()),
+            Box::new(partition_depth.clone()),
+            Box::new(partition_oldest_age.clone()),
+            Box::new(partition_up.clone()),
             Box::new(subscriptions.clone()),
             Box::new(redis_errors.clone()),
             Box::new(unreadable_records.clone()),
@@ -208,6 +241,9 @@ impl Metrics {
             delivery_lag,
             queue_depth,
             queue_oldest_age,
+            partition_depth,
+            partition_oldest_age,
+            partition_up,
             subscriptions,
             redis_errors,
             unreadable_records,

@@ -1,11 +1,12 @@
 //! Samples queue depths, oldest-entry ages and subscription counts from Redis into gauges, every
-//! few seconds, in every process: Prometheus aggregates replicas with `max`.
+//! few seconds, in every process: Prometheus aggregates replicas with `max`. Queue gauges come
+//! per partition (`shiprelay_partition_*`) and in total (`shiprelay_queue_*`).
 
 use std::time::Duration;
 
 use crate::delivery::cache::SubscriptionCache;
 use crate::metrics::Metrics;
-use crate::queue::{Queue, QueueStats};
+use crate::queue::{Queue, QueueError, QueueStats};
 use crate::shutdown::Shutdown;
 
 pub const INTERVAL: Duration = Duration::from_secs(5);
@@ -20,7 +21,7 @@ impl Sampler {
     pub async fn run(self, mut shutdown: Shutdown) {
         let cache = SubscriptionCache::new(self.queue.clone());
         while !shutdown.is_stopping() {
-            match self.queue.stats().await {
+            match self.all_stats().await {
                 Ok(stats) => self.record(&stats),
                 Err(error) => tracing::debug!(%error, "queue sampling failed"),
             }
@@ -40,7 +41,52 @@ impl Sampler {
         }
     }
 
-    fn record(&self, stats: &QueueStats) {
+    /// Each partition's stats, then the total (quarantine included).
+    async fn all_stats(&self) -> Result<(Vec<QueueStats>, QueueStats), QueueError> {
+        let parts = futures_util::future::try_join_all(
+            self.queue
+                .partitions()
+                .map(|partition| async move { partition.stats().await }),
+        )
+        .await?;
+        let mut total = QueueStats {
+            quarantine: self.queue.quarantine_len().await?,
+            ..QueueStats::default()
+        };
+        for part in &parts {
+            total = total.plus(part);
+        }
+        Ok((parts, total))
+    }
+
+    fn record(&self, (parts, total): &(Vec<QueueStats>, QueueStats)) {
+        for (index, part) in parts.iter().enumerate() {
+            let label = index.to_string();
+            let depth = &self.metrics.partition_depth;
+            for (queue, value) in [
+                ("events_unrouted", part.events_unrouted),
+                ("deliveries_pending", part.deliveries_pending),
+                ("retry_scheduled", part.retry_scheduled),
+                ("dead", part.dead),
+            ] {
+                depth
+                    .with_label_values(&[label.as_str(), queue])
+                    .set(value as i64);
+            }
+            let ages = &self.metrics.partition_oldest_age;
+            let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+            for (queue, oldest) in [
+                ("events", part.events_oldest_ms),
+                ("deliveries", part.deliveries_oldest_ms),
+            ] {
+                ages.with_label_values(&[label.as_str(), queue])
+                    .set(oldest.map_or(0.0, |ms| now_ms.saturating_sub(ms) as f64 / 1000.0));
+            }
+        }
+        self.record_total(total);
+    }
+
+    fn record_total(&self, stats: &QueueStats) {
         let depth = &self.metrics.queue_depth;
         depth
             .with_label_values(&["events_unrouted"])

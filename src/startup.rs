@@ -96,11 +96,10 @@ impl Application {
             let ingest_queue = ingest_queue
                 .separate()
                 .expect("Queue::connect accepted these settings");
-            app.app_data(web::Data::new(Ingestor::new(
-                sources.clone(),
-                ingest_queue,
-                dedupe_ttl_secs,
-            )))
+            app.app_data(web::Data::new(
+                Ingestor::new(sources.clone(), ingest_queue, dedupe_ttl_secs)
+                    .expect("Queue::connect accepted these settings"),
+            ))
         })
         .client_request_timeout(Duration::from_secs(settings.server.header_timeout_secs))
         .listen(listener)?
@@ -110,9 +109,12 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let delivery = if role.delivers() {
-            if let Err(error) = queue.ensure_groups().await {
-                // Not fatal: the loops create the groups once Redis answers.
-                tracing::warn!(%error, "could not create consumer groups yet");
+            for partition in queue.partitions() {
+                if let Err(error) = partition.ensure_groups().await {
+                    // Not fatal: the loops create the groups once Redis answers.
+                    tracing::warn!(%error, partition = partition.index, "could not create consumer groups yet");
+                    break;
+                }
             }
             Some(DeliveryRuntime::start(
                 queue.clone(),

@@ -7,6 +7,7 @@
 
 mod env_overlay;
 mod lenient;
+mod redis_settings;
 mod sources;
 mod validate;
 
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+pub use redis_settings::{RedisMode, RedisSettings};
 pub use sources::{Source, SourceSettings};
 
 /// Everything shiprelay is configured with; see the README's configuration reference.
@@ -87,58 +89,6 @@ impl Default for ServerSettings {
             header_timeout_secs: 5,
             body_timeout_secs: 30,
             role: Role::All,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct RedisSettings {
-    pub url: String,
-    /// Keys are `{prefix}:<name>`; the braces keep one relay's keys in one Redis Cluster slot.
-    pub prefix: String,
-    #[serde(deserialize_with = "lenient::number")]
-    pub connect_timeout_ms: u64,
-    /// Upper bound for one Redis operation; past it the request gets a 503.
-    #[serde(deserialize_with = "lenient::number")]
-    pub command_timeout_ms: u64,
-    /// The `Retry-After` seconds sent with a 503 when Redis is unavailable.
-    #[serde(deserialize_with = "lenient::number")]
-    pub retry_after_secs: u64,
-    /// How long an event stays findable by id (`GET /v1/events/{id}`).
-    #[serde(deserialize_with = "lenient::number")]
-    pub events_retention_secs: u64,
-    /// Dead letters older than this are trimmed.
-    #[serde(deserialize_with = "lenient::number")]
-    pub dead_retention_secs: u64,
-    /// Quarantined payloads older than this are trimmed.
-    #[serde(deserialize_with = "lenient::number")]
-    pub quarantine_retention_secs: u64,
-    /// A consumer (of a process that is gone) idle this long with nothing pending is removed.
-    #[serde(deserialize_with = "lenient::number")]
-    pub idle_consumer_secs: u64,
-    /// Before a provider gets its 200, this many replicas have acknowledged the write (`WAIT`);
-    /// fewer within `wait_timeout_ms` is a 503. 0: the master's write is enough.
-    #[serde(deserialize_with = "lenient::number")]
-    pub wait_replicas: u32,
-    #[serde(deserialize_with = "lenient::number")]
-    pub wait_timeout_ms: u64,
-}
-
-impl Default for RedisSettings {
-    fn default() -> Self {
-        RedisSettings {
-            url: "redis://127.0.0.1:6379".into(),
-            prefix: "shiprelay".into(),
-            connect_timeout_ms: 2000,
-            command_timeout_ms: 2000,
-            retry_after_secs: 5,
-            events_retention_secs: 7 * 24 * 3600,
-            dead_retention_secs: 14 * 24 * 3600,
-            quarantine_retention_secs: 14 * 24 * 3600,
-            idle_consumer_secs: 3600,
-            wait_replicas: 0,
-            wait_timeout_ms: 200,
         }
     }
 }

@@ -50,14 +50,39 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             "must be between 1 and 3600 seconds".into(),
         );
     }
-    let url_ok = redis::parse_redis_url(&s.redis.url).is_some()
-        && ["redis", "rediss", "unix", "redis+unix"]
-            .iter()
-            .any(|scheme| s.redis.url.starts_with(&format!("{scheme}:")));
+    let is_redis_url = |url: &str| {
+        redis::parse_redis_url(url).is_some()
+            && ["redis", "rediss", "unix", "redis+unix"]
+                .iter()
+                .any(|scheme| url.starts_with(&format!("{scheme}:")))
+    };
+    match s.redis.mode {
+        super::RedisMode::Single => check(
+            is_redis_url(&s.redis.url),
+            "redis.url",
+            "not a Redis URL (redis://host:port[/db], rediss://..., unix:///path)".into(),
+        ),
+        super::RedisMode::Cluster => {
+            check(
+                !s.redis.urls.is_empty(),
+                "redis.urls",
+                "`mode = \"cluster\"` needs the seed nodes: urls = [\"redis://host:port\", ...]"
+                    .into(),
+            );
+            for (i, url) in s.redis.urls.iter().enumerate() {
+                check(
+                    is_redis_url(url)
+                        && (url.starts_with("redis://") || url.starts_with("rediss://")),
+                    &format!("redis.urls[{i}]"),
+                    "not a cluster node URL (redis://host:port or rediss://host:port)".into(),
+                );
+            }
+        }
+    }
     check(
-        url_ok,
-        "redis.url",
-        "not a Redis URL (redis://host:port[/db], rediss://..., unix:///path)".into(),
+        (1..=1024).contains(&s.redis.partitions),
+        "redis.partitions",
+        "must be between 1 and 1024".into(),
     );
     check(
         !s.redis.prefix.is_empty()

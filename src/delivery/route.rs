@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::cache::{SubscriptionCache, Subscriptions};
 use crate::event::EventHead;
 use crate::queue::{Job, jobs_json};
-use crate::queue::{Queue, RoutableEvent, Take};
+use crate::queue::{Partition, RoutableEvent, Take};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::matching::EventFacts;
 
@@ -39,8 +39,9 @@ pub fn plan(
     Ok(jobs)
 }
 
+/// One partition's router.
 pub struct Router {
-    pub queue: Queue,
+    pub queue: Partition,
     pub cache: SubscriptionCache,
     pub consumer: String,
     pub visibility_timeout: Duration,

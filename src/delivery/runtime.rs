@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use super::backoff::RetryPolicy;
@@ -14,7 +14,7 @@ use super::cache::SubscriptionCache;
 use super::route::Router;
 use super::schedule::Scheduler;
 use super::sender::{Sender, SenderConfig};
-use super::worker::{Worker, WorkerSettings};
+use super::worker::{Limits, Worker, WorkerSettings};
 use crate::config::{DeliverySettings, RedisSettings};
 use crate::metrics::Metrics;
 use crate::queue::Queue;
@@ -46,49 +46,58 @@ impl DeliveryRuntime {
             max_excerpt_bytes: delivery.response_excerpt_bytes,
             max_idle_per_host: delivery.concurrency,
         })?;
-        let router = Router {
-            queue: area("route").dedicated()?,
-            cache: cache.clone(),
-            consumer: consumer.clone(),
-            visibility_timeout,
-        };
-        let worker = Worker {
-            queue: area("deliver"),
-            reader: area("deliver").dedicated()?,
-            cache,
-            sender: Arc::new(sender),
-            consumer: consumer.clone(),
-            metrics,
-            settings: WorkerSettings {
-                policy: RetryPolicy {
-                    base: Duration::from_millis(delivery.retry_base_ms),
-                    cap: Duration::from_secs(delivery.retry_cap_secs),
-                    max_attempts: delivery.max_attempts,
-                    max_age: Duration::from_secs(delivery.max_age_secs),
-                    max_retry_after: Duration::from_secs(delivery.max_retry_after_secs),
-                },
-                concurrency: delivery.concurrency,
-                per_subscription_in_flight: delivery.per_subscription_in_flight,
-                visibility_timeout,
-                disable_after_failing: chrono::Duration::seconds(
-                    i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
-                ),
-                attempts_log_len: delivery.attempts_log_len,
+        let settings = WorkerSettings {
+            policy: RetryPolicy {
+                base: Duration::from_millis(delivery.retry_base_ms),
+                cap: Duration::from_secs(delivery.retry_cap_secs),
+                max_attempts: delivery.max_attempts,
+                max_age: Duration::from_secs(delivery.max_age_secs),
+                max_retry_after: Duration::from_secs(delivery.max_retry_after_secs),
             },
+            concurrency: delivery.concurrency,
+            per_subscription_in_flight: delivery.per_subscription_in_flight,
+            visibility_timeout,
+            disable_after_failing: chrono::Duration::seconds(
+                i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
+            ),
+            attempts_log_len: delivery.attempts_log_len,
         };
-        let scheduler = Scheduler {
-            queue: area("schedule"),
-            events_retention: Duration::from_secs(redis.events_retention_secs),
-            dead_retention: Duration::from_secs(redis.dead_retention_secs),
-            quarantine_retention: Duration::from_secs(redis.quarantine_retention_secs),
-            idle_consumer: Duration::from_secs(redis.idle_consumer_secs),
-        };
-        tracing::info!(%consumer, "delivery started");
-        let tasks = vec![
-            tokio::spawn(router.run(shutdown.clone())),
-            tokio::spawn(worker.run(shutdown.clone())),
-            tokio::spawn(scheduler.run(shutdown)),
-        ];
+        let sender = Arc::new(sender);
+        let pool = Arc::new(Semaphore::new(delivery.concurrency));
+        let limits = Arc::new(Limits::default());
+        let mut tasks = Vec::new();
+        // A router, a worker and a scheduler per partition: each blocks on its own streams.
+        for index in 0..queue.partition_count() {
+            let part = |name: &'static str| area(name).partition(index);
+            let router = Router {
+                queue: part("route").dedicated()?,
+                cache: cache.clone(),
+                consumer: consumer.clone(),
+                visibility_timeout,
+            };
+            let worker = Worker {
+                queue: part("deliver"),
+                reader: part("deliver").dedicated()?,
+                pool: pool.clone(),
+                limits: limits.clone(),
+                cache: cache.clone(),
+                sender: sender.clone(),
+                consumer: consumer.clone(),
+                metrics: metrics.clone(),
+                settings: settings.clone(),
+            };
+            let scheduler = Scheduler {
+                queue: part("schedule"),
+                events_retention: Duration::from_secs(redis.events_retention_secs),
+                dead_retention: Duration::from_secs(redis.dead_retention_secs),
+                quarantine_retention: Duration::from_secs(redis.quarantine_retention_secs),
+                idle_consumer: Duration::from_secs(redis.idle_consumer_secs),
+            };
+            tasks.push(tokio::spawn(router.run(shutdown.clone())));
+            tasks.push(tokio::spawn(worker.run(shutdown.clone())));
+            tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+        }
+        tracing::info!(%consumer, partitions = queue.partition_count(), "delivery started");
         Ok(DeliveryRuntime { stop, tasks })
     }
 

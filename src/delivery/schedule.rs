@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::queue::Queue;
+use crate::queue::{Partition, Queue};
 use crate::shutdown::Shutdown;
 
 /// How often due retries are looked for: the precision of retry times.
@@ -12,8 +12,9 @@ const PUMP_INTERVAL: Duration = Duration::from_millis(200);
 const PUMP_BATCH: usize = 500;
 const TRIM_INTERVAL: Duration = Duration::from_secs(60);
 
+/// One partition's scheduler; the one of partition 0 also trims the (registry) quarantine.
 pub struct Scheduler {
-    pub queue: Queue,
+    pub queue: Partition,
     pub events_retention: Duration,
     pub dead_retention: Duration,
     pub quarantine_retention: Duration,
@@ -37,15 +38,17 @@ impl Scheduler {
                     tracing::warn!(%error, "events trimming failed");
                 }
                 let before = |retention: Duration| now_ms - retention.as_millis() as i64;
-                if let Err(error) = self
-                    .queue
-                    .trim_retained(
-                        before(self.dead_retention),
-                        before(self.quarantine_retention),
-                    )
-                    .await
-                {
-                    tracing::warn!(%error, "dead-letter and quarantine trimming failed");
+                if let Err(error) = self.queue.trim_dead(before(self.dead_retention)).await {
+                    tracing::warn!(%error, "dead-letter trimming failed");
+                }
+                if self.queue.index == 0 {
+                    let registry: &Queue = &self.queue;
+                    if let Err(error) = registry
+                        .trim_quarantine(before(self.quarantine_retention))
+                        .await
+                    {
+                        tracing::warn!(%error, "quarantine trimming failed");
+                    }
                 }
                 let idle_ms = self.idle_consumer.as_millis() as u64;
                 if let Err(error) = self.queue.remove_idle_consumers(idle_ms).await {

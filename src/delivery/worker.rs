@@ -21,7 +21,7 @@ use super::sender::Sender;
 use super::signing::webhook_headers;
 use crate::metrics::Metrics;
 use crate::queue::Job;
-use crate::queue::{LoggedAttempt, Queue, QueueError, Settle, Settlement, Take};
+use crate::queue::{LoggedAttempt, Partition, QueueError, Settle, Settlement, Take};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::model::Subscription;
 
@@ -42,11 +42,16 @@ pub struct WorkerSettings {
     pub attempts_log_len: usize,
 }
 
+/// One partition's worker; the partitions' workers of a process share its pool and its
+/// per-subscription limits.
 pub struct Worker {
     /// Shared connection: settling, deferring, reading subscriptions.
-    pub queue: Queue,
+    pub queue: Partition,
     /// A connection of its own for the blocking reads of the loop.
-    pub reader: Queue,
+    pub reader: Partition,
+    /// The process's delivery pool (`delivery.concurrency`).
+    pub pool: Arc<Semaphore>,
+    pub limits: Arc<Limits>,
     pub cache: SubscriptionCache,
     pub sender: Arc<Sender>,
     pub consumer: String,
@@ -56,7 +61,7 @@ pub struct Worker {
 
 /// Per-subscription in-flight limits (this process).
 #[derive(Default)]
-struct Limits(Mutex<HashMap<String, Arc<Semaphore>>>);
+pub struct Limits(Mutex<HashMap<String, Arc<Semaphore>>>);
 
 impl Limits {
     fn try_acquire(&self, subscription_id: &str, cap: usize) -> Option<OwnedSemaphorePermit> {
@@ -73,8 +78,8 @@ impl Limits {
 impl Worker {
     pub async fn run(self, mut shutdown: Shutdown) {
         let worker = Arc::new(self);
-        let global = Arc::new(Semaphore::new(worker.settings.concurrency));
-        let limits = Arc::new(Limits::default());
+        let global = worker.pool.clone();
+        let limits = worker.limits.clone();
         let mut in_flight = JoinSet::new();
         let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_stopping() {
@@ -317,7 +322,7 @@ impl Worker {
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), QueueError> {
         // Disabling is the relay's own action, not an API call: it writes no audit entry.
         let audit = crate::audit::AuditLog {
-            queue: self.queue.clone(),
+            queue: (*self.queue).clone(),
             max_len: 0,
         };
         let service = crate::subscriptions::service::Subscriptions {

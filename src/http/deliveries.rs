@@ -76,7 +76,7 @@ pub async fn attempts(
     let (size, before) = cursor_page(params.page_size, params.cursor.as_deref())?;
     let (data, next_cursor) = state
         .subscriptions()
-        .attempts(&call, &id, before, size)
+        .attempts(&call, &id, before.map(|p| p.id), size)
         .await
         .map_err(not_found(&state, "subscription"))?;
     Ok(cursor_response(data, size, next_cursor))

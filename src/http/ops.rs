@@ -14,17 +14,54 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: Redis answers, so webhooks can be accepted.
+/// Readiness: the registry and at least one partition take writes, so webhooks can be accepted
+/// (those of a partition that is down answer 503). Reports each partition's state.
 #[utoipa::path(tag = "operations", operation_id = "readyz", responses(
-    (status = 200, body = serde_json::Value, example = json!({"status": "ready"})),
+    (status = 200, body = serde_json::Value, example = json!({"status": "ready", "registry": "up", "partitions": {"0": "up", "1": "down"}})),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.queue.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
-        Err(error) => Err(state.unavailable(error)),
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let readiness = state.queue.readiness().await;
+    let word = |up: bool| if up { "up" } else { "down" };
+    let mut partitions = serde_json::Map::new();
+    for (index, &up) in readiness.partitions.iter().enumerate() {
+        state
+            .metrics
+            .partition_up
+            .with_label_values(&[index.to_string().as_str()])
+            .set(i64::from(up));
+        partitions.insert(index.to_string(), json!(word(up)));
     }
+    if readiness.ready() {
+        return HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "registry": word(readiness.registry),
+            "partitions": partitions,
+        }));
+    }
+    let problem = ApiError::Unavailable {
+        retry_after_secs: state.retry_after_secs,
+    };
+    let detail = if readiness.registry {
+        "no partition takes writes".to_string()
+    } else {
+        "the registry does not take writes".to_string()
+    };
+    HttpResponse::ServiceUnavailable()
+        .content_type("application/problem+json")
+        .insert_header((
+            actix_web::http::header::RETRY_AFTER,
+            state.retry_after_secs.to_string(),
+        ))
+        .json(json!({
+            "type": format!("urn:shiprelay:problem:{}", problem.slug()),
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": detail,
+            "registry": word(readiness.registry),
+            "partitions": partitions,
+        }))
 }
 
 /// Prometheus metrics, text exposition format.

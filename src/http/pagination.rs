@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
-use crate::queue::StreamId;
+use crate::queue::Position;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -55,10 +55,11 @@ pub fn page_size(requested: Option<u64>, errors: &mut Vec<FieldError>) -> u64 {
     size
 }
 
-/// A `cursor` query parameter: a stream id this API returned as `nextCursor`.
-pub fn cursor(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<StreamId> {
+/// A `cursor` query parameter: a position (or, for logs of the registry, a stream id) this API
+/// returned as `nextCursor`.
+pub fn cursor(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Position> {
     let value = value?;
-    let parsed = StreamId::parse(value);
+    let parsed = Position::parse(value);
     if parsed.is_none() {
         errors.push(FieldError::new(
             "cursor",
@@ -100,7 +101,7 @@ pub struct CursorInfo {
 pub fn cursor_page(
     requested_size: Option<u64>,
     requested_cursor: Option<&str>,
-) -> Result<(usize, Option<StreamId>), ApiError> {
+) -> Result<(usize, Option<Position>), ApiError> {
     let mut errors = Vec::new();
     let size = page_size(requested_size, &mut errors) as usize;
     let before = cursor(requested_cursor, &mut errors);

@@ -388,7 +388,7 @@ pub async fn audit(
     let (size, before) = cursor_page(params.page_size, params.cursor.as_deref())?;
     let (data, next_cursor) = state
         .tenants()
-        .audit(&call, params.tenant.as_deref(), before, size)
+        .audit(&call, params.tenant.as_deref(), before.map(|p| p.id), size)
         .await
         .map_err(|e| state.service_error(e, "tenant"))?;
     Ok(cursor_response(data, size, next_cursor))

@@ -2,7 +2,7 @@
 //! events stream (group `route`) and the deliveries stream (group `deliver`), new or reclaimed from
 //! a consumer that stopped answering. Stream names, group names and entry fields stay here.
 
-use super::{DELIVER_GROUP, Entry, Job, Queue, QueueError, ROUTE_GROUP};
+use super::{DELIVER_GROUP, Entry, Job, Partition, QueueError, ROUTE_GROUP};
 
 /// An event to route.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub enum Take {
     Stale { min_idle_ms: u64 },
 }
 
-impl Queue {
+impl Partition {
     async fn take(
         &self,
         stream: &str,

@@ -11,7 +11,9 @@ use redis::streams::{StreamRangeReply, StreamReadReply};
 
 use super::Job;
 use super::stream::{StreamId, entry, text};
-use super::{Queue, QueueError};
+use super::{Partition, Queue, QueueError};
+
+pub use super::settle::{Settle, Settlement};
 
 pub const ROUTE_GROUP: &str = "route";
 pub const DELIVER_GROUP: &str = "deliver";
@@ -23,34 +25,7 @@ pub struct Entry {
     pub fields: HashMap<String, String>,
 }
 
-/// Everything the settle script needs about one job.
-pub struct Settlement<'a> {
-    pub entry_id: &'a str,
-    /// The job to schedule (retry, defer) or keep (dead); its subscription's keys are used.
-    pub job: &'a Job,
-    pub settle: Settle,
-    pub reason: &'a str,
-    pub now_ms: i64,
-    /// The attempt-log entry; none: nothing is logged.
-    pub log: Option<&'a super::LoggedAttempt>,
-    pub log_len: usize,
-}
-
-/// How a settled attempt ends, for the settle script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settle {
-    Delivered,
-    Retry {
-        due_ms: i64,
-    },
-    Dead,
-    /// Not attempted now (per-subscription cap reached): back to the schedule, attempt unchanged.
-    Defer {
-        due_ms: i64,
-    },
-}
-
-impl Queue {
+impl Partition {
     /// Creates the `route` and `deliver` groups (and their streams) unless they exist.
     pub async fn ensure_groups(&self) -> Result<(), QueueError> {
         for (stream, group) in [
@@ -160,52 +135,6 @@ impl Queue {
         }
     }
 
-    /// Settles one job; returns since when (ms) its subscription has been failing, if it is.
-    pub async fn settle(&self, settlement: Settlement<'_>) -> Result<Option<i64>, QueueError> {
-        let Settlement {
-            entry_id,
-            job,
-            settle,
-            reason,
-            now_ms,
-            log,
-            log_len,
-        } = settlement;
-        let (kind, due_ms) = match settle {
-            Settle::Delivered => ("delivered", 0),
-            Settle::Retry { due_ms } => ("retry", due_ms),
-            Settle::Dead => ("dead", 0),
-            Settle::Defer { due_ms } => ("defer", due_ms),
-        };
-        let mut invocation = self.scripts.settle.prepare_invoke();
-        invocation
-            .key(self.keys.deliveries())
-            .key(self.keys.retry())
-            .key(self.keys.dead())
-            .key(self.keys.attempts(&job.subscription_id))
-            .key(self.keys.subscription(&job.subscription_id))
-            .arg(DELIVER_GROUP)
-            .arg(entry_id)
-            .arg(kind)
-            .arg(due_ms)
-            // Only a retry, a deferral and a dead letter keep the job.
-            .arg(match settle {
-                Settle::Delivered => String::new(),
-                _ => job.to_json(),
-            })
-            .arg(reason)
-            .arg(now_ms)
-            .arg(log_len);
-        for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
-            invocation.arg(field).arg(value);
-        }
-        let mut conn = self.conn();
-        let failing_since: Option<i64> = self
-            .bounded("settle script", invocation.invoke_async(&mut conn))
-            .await?;
-        Ok(failing_since)
-    }
-
     /// Acknowledges and deletes a job that will never be attempted (unreadable, or its
     /// subscription was deleted), atomically.
     pub async fn discard(&self, entry_id: &str) -> Result<(), QueueError> {
@@ -254,60 +183,6 @@ impl Queue {
         let mut conn = self.conn();
         self.bounded("enqueue jobs", pipe.query_async::<()>(&mut conn))
             .await
-    }
-
-    /// Newest-first entries of a stream: the newest, or those older than `older_than`.
-    pub async fn stream_page(
-        &self,
-        stream: &str,
-        older_than: Option<StreamId>,
-        count: usize,
-    ) -> Result<Vec<Entry>, QueueError> {
-        let end = match older_than {
-            None => "+".to_string(),
-            Some(id) => match id.older_bound() {
-                Some(bound) => bound,
-                None => return Ok(Vec::new()),
-            },
-        };
-        let mut conn = self.conn();
-        let reply: StreamRangeReply = self
-            .bounded(
-                "XREVRANGE",
-                redis::cmd("XREVRANGE")
-                    .arg(stream)
-                    .arg(end)
-                    .arg("-")
-                    .arg("COUNT")
-                    .arg(count)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        Ok(reply.ids.into_iter().map(entry).collect())
-    }
-
-    /// Oldest-first entries of a stream between two ids (inclusive), at most `count`.
-    pub async fn stream_range(
-        &self,
-        stream: &str,
-        start: &str,
-        end: &str,
-        count: usize,
-    ) -> Result<Vec<Entry>, QueueError> {
-        let mut conn = self.conn();
-        let reply: StreamRangeReply = self
-            .bounded(
-                "XRANGE",
-                redis::cmd("XRANGE")
-                    .arg(stream)
-                    .arg(start)
-                    .arg(end)
-                    .arg("COUNT")
-                    .arg(count)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        Ok(reply.ids.into_iter().map(entry).collect())
     }
 
     /// Moves dead letters (entry id, fresh job) back to the deliveries stream; returns how many
@@ -374,5 +249,79 @@ impl Queue {
                 .await?;
         }
         Ok(())
+    }
+}
+
+impl Queue {
+    /// Moves dead letters (position, fresh job) back to their partitions' deliveries streams;
+    /// returns how many moved (an entry another redrive moved first is skipped).
+    pub async fn redrive_dead(&self, entries: &[(String, Job)]) -> Result<usize, QueueError> {
+        let mut moved = 0;
+        for partition in self.partitions() {
+            let mine: Vec<(String, Job)> = entries
+                .iter()
+                .filter_map(|(id, job)| {
+                    let position = super::Position::parse(id)?;
+                    (position.partition == partition.index)
+                        .then(|| (position.id.to_string(), job.clone()))
+                })
+                .collect();
+            moved += partition.redrive(&mine).await?;
+        }
+        Ok(moved)
+    }
+
+    /// Newest-first entries of a stream: the newest, or those older than `older_than`.
+    pub async fn stream_page(
+        &self,
+        stream: &str,
+        older_than: Option<StreamId>,
+        count: usize,
+    ) -> Result<Vec<Entry>, QueueError> {
+        let end = match older_than {
+            None => "+".to_string(),
+            Some(id) => match id.older_bound() {
+                Some(bound) => bound,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut conn = self.conn();
+        let reply: StreamRangeReply = self
+            .bounded(
+                "XREVRANGE",
+                redis::cmd("XREVRANGE")
+                    .arg(stream)
+                    .arg(end)
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(reply.ids.into_iter().map(entry).collect())
+    }
+
+    /// Oldest-first entries of a stream between two ids (inclusive), at most `count`.
+    pub async fn stream_range(
+        &self,
+        stream: &str,
+        start: &str,
+        end: &str,
+        count: usize,
+    ) -> Result<Vec<Entry>, QueueError> {
+        let mut conn = self.conn();
+        let reply: StreamRangeReply = self
+            .bounded(
+                "XRANGE",
+                redis::cmd("XRANGE")
+                    .arg(stream)
+                    .arg(start)
+                    .arg(end)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(reply.ids.into_iter().map(entry).collect())
     }
 }

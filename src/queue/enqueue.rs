@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::{Queue, QueueError};
+use super::{Partition, Queue, QueueError};
 use crate::event::Event;
 
 /// Requests sent in one script call at most.
@@ -55,7 +55,7 @@ struct Request {
 
 impl Request {
     fn new(
-        queue: &Queue,
+        partition: &Partition,
         source: &str,
         dedupe_key: &str,
         events: &[Event],
@@ -69,7 +69,7 @@ impl Request {
                 let json =
                     serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
                 Ok([
-                    queue.keys.event_index(&event.id),
+                    partition.keys.event_index(&event.id),
                     event.id.clone(),
                     event.event_type.as_str().to_string(),
                     json,
@@ -77,7 +77,7 @@ impl Request {
             })
             .collect::<Result<_, QueueError>>()?;
         Ok(Request {
-            seen_key: queue.keys.seen(source, dedupe_key),
+            seen_key: partition.keys.seen(source, dedupe_key),
             dedupe_ttl_secs,
             ids_json,
             events,
@@ -89,7 +89,7 @@ impl Request {
     }
 }
 
-impl Queue {
+impl Partition {
     /// Enqueues several requests in one script call; one outcome per request, in order.
     async fn enqueue_batch(&self, requests: &[Request]) -> Result<Vec<Enqueued>, QueueError> {
         let mut invocation = self.scripts.enqueue.prepare_invoke();
@@ -113,17 +113,13 @@ impl Queue {
             .bounded("enqueue script", invocation.invoke_async(&mut conn))
             .await?;
         if let Some((wanted, timeout_ms)) = self.replication {
-            // On the connection that wrote: WAIT counts the replicas that have this client's
-            // writes (a batch of repeats wrote the replication mark, so it waits too: the first
-            // acceptance may not have reached a replica yet).
+            // On the connection that wrote, to the partition's master: WAIT counts the replicas
+            // that have this client's writes (a batch of repeats wrote the replication mark, so it
+            // waits too: the first acceptance may not have reached a replica yet).
+            let wait = redis::cmd("WAIT").arg(wanted).arg(timeout_ms).to_owned();
+            let events = self.keys.events();
             let acked: u64 = self
-                .bounded(
-                    "WAIT",
-                    redis::cmd("WAIT")
-                        .arg(wanted)
-                        .arg(timeout_ms)
-                        .query_async(&mut conn),
-                )
+                .bounded("WAIT", conn.on_master_of(&events, &wait))
                 .await?;
             if acked < u64::from(wanted) {
                 let error = QueueError::NotReplicated { acked, wanted };
@@ -158,27 +154,40 @@ struct Waiting {
     reply: oneshot::Sender<Result<Enqueued, QueueError>>,
 }
 
-/// Enqueues provider requests through the group-commit task (see the module docs).
+/// Enqueues provider requests through one group-commit task per partition (see the module
+/// docs), each on a connection of its own: a `WAIT` blocks only its partition's connection.
 #[derive(Clone)]
 pub struct Enqueuer {
-    queue: Queue,
+    partitions: Arc<[PartitionEnqueuer]>,
+}
+
+#[derive(Clone)]
+struct PartitionEnqueuer {
+    partition: Partition,
     /// Script calls in flight, from callers and the task together.
     calls: Arc<Semaphore>,
     waiting: mpsc::Sender<Waiting>,
 }
 
 impl Enqueuer {
-    /// Starts the task that sends the batches; it ends when the last `Enqueuer` is dropped.
+    /// Starts the tasks that send the batches; they end when the last `Enqueuer` is dropped.
     /// Must be called within a Tokio runtime.
-    pub fn spawn(queue: Queue) -> Enqueuer {
-        let (waiting, receiver) = mpsc::channel(WAITING);
-        let calls = Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT));
-        tokio::spawn(send_batches(queue.clone(), calls.clone(), receiver));
-        Enqueuer {
-            queue,
-            calls,
-            waiting,
-        }
+    pub fn spawn(queue: Queue) -> Result<Enqueuer, QueueError> {
+        let partitions = queue
+            .partitions()
+            .map(|partition| {
+                let partition = partition.separate()?;
+                let (waiting, receiver) = mpsc::channel(WAITING);
+                let calls = Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT));
+                tokio::spawn(send_batches(partition.clone(), calls.clone(), receiver));
+                Ok(PartitionEnqueuer {
+                    partition,
+                    calls,
+                    waiting,
+                })
+            })
+            .collect::<Result<_, QueueError>>()?;
+        Ok(Enqueuer { partitions })
     }
 
     /// Appends `events` to the events stream unless `dedupe_key` was seen from `source` within
@@ -191,11 +200,27 @@ impl Enqueuer {
         events: &[Event],
         ttl_secs: u64,
     ) -> Result<Enqueued, QueueError> {
-        let request = Request::new(&self.queue, source, dedupe_key, events, ttl_secs)?;
+        let ordering_key = super::partition::ordering_key(events, dedupe_key);
+        let index = super::partition::partition_of(ordering_key, self.partitions.len());
+        self.partitions[index]
+            .enqueue(source, dedupe_key, events, ttl_secs)
+            .await
+    }
+}
+
+impl PartitionEnqueuer {
+    async fn enqueue(
+        &self,
+        source: &str,
+        dedupe_key: &str,
+        events: &[Event],
+        ttl_secs: u64,
+    ) -> Result<Enqueued, QueueError> {
+        let request = Request::new(&self.partition, source, dedupe_key, events, ttl_secs)?;
         // With a call to spare (the task takes freed calls first when it has requests waiting),
         // the request goes at once from here: no hand-over, so an idle relay adds no latency.
         if let Ok(_call) = self.calls.try_acquire() {
-            let mut outcomes = self.queue.enqueue_batch(&[request]).await?;
+            let mut outcomes = self.partition.enqueue_batch(&[request]).await?;
             return outcomes
                 .pop()
                 .ok_or_else(|| QueueError::Reply("no outcome for the request".into()));
@@ -210,17 +235,21 @@ impl Enqueuer {
                 .await
                 .map_err(|_| QueueError::Reply("the enqueue task dropped the request".into()))?
         };
-        match tokio::time::timeout(self.queue.timeout, handed_over).await {
+        match tokio::time::timeout(self.partition.timeout, handed_over).await {
             Ok(result) => result,
-            Err(_) => self.queue.counted(
+            Err(_) => self.partition.counted(
                 "enqueue script",
-                Err(QueueError::Timeout(self.queue.timeout)),
+                Err(QueueError::Timeout(self.partition.timeout)),
             ),
         }
     }
 }
 
-async fn send_batches(queue: Queue, calls: Arc<Semaphore>, mut receiver: mpsc::Receiver<Waiting>) {
+async fn send_batches(
+    partition: Partition,
+    calls: Arc<Semaphore>,
+    mut receiver: mpsc::Receiver<Waiting>,
+) {
     while let Some(first) = receiver.recv().await {
         let permit = calls
             .clone()
@@ -243,11 +272,11 @@ async fn send_batches(queue: Queue, calls: Arc<Semaphore>, mut receiver: mpsc::R
         if batch.is_empty() {
             continue;
         }
-        let queue = queue.clone();
+        let partition = partition.clone();
         tokio::spawn(async move {
             let (requests, replies): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|w| (w.request, w.reply)).unzip();
-            match queue.enqueue_batch(&requests).await {
+            match partition.enqueue_batch(&requests).await {
                 Ok(outcomes) => {
                     for (reply, outcome) in replies.into_iter().zip(outcomes) {
                         let _ = reply.send(Ok(outcome));

@@ -4,10 +4,9 @@
 //! A page scans at most [`SCAN_BUDGET`] entries, so a filter that matches rarely still answers
 //! promptly; the cursor then says where to continue.
 
-use redis::streams::StreamRangeReply;
-
-use super::stream::{StreamId, entry};
-use super::{Queue, QueueError};
+use super::partition::PartKeys;
+use super::stream::{Position, StreamId};
+use super::{Partition, Queue, QueueError};
 use crate::event::Event;
 
 /// Entries read per XREVRANGE call.
@@ -26,7 +25,7 @@ pub struct EventQuery {
     /// Received at or before (ms).
     pub until_ms: Option<u64>,
     /// Continue with entries older than this one, from a previous page.
-    pub cursor: Option<StreamId>,
+    pub cursor: Option<Position>,
     pub page_size: usize,
     /// A tenant's view: events of these sources only (`*` all), and test pings only when their
     /// target is in `targets`. `None`: everything (admin).
@@ -63,44 +62,30 @@ pub struct EventsPage {
 
 impl Queue {
     pub async fn events_page(&self, query: &EventQuery) -> Result<EventsPage, QueueError> {
-        let start = query
+        let oldest = query
             .since_ms
             .map_or_else(|| "-".to_string(), |ms| format!("{ms}-0"));
-        let mut end = match (query.cursor, query.until_ms) {
-            (Some(cursor), _) => match cursor.older_bound() {
-                Some(bound) => bound,
-                None => {
-                    return Ok(EventsPage {
-                        events: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
-            },
-            (None, Some(ms)) => format!("{ms}-{}", u64::MAX),
-            (None, None) => "+".to_string(),
+        let mut before = match (query.cursor, query.until_ms) {
+            (Some(cursor), _) => Some(cursor),
+            // Everything received up to and including `until_ms`, in every partition.
+            (None, Some(ms)) => Some(Position {
+                id: StreamId(ms, u64::MAX),
+                partition: usize::MAX,
+            }),
+            (None, None) => None,
         };
         let source = query.source.as_ref().map(|s| format!("shiprelay/{s}"));
         let mut events = Vec::new();
         let mut scanned = 0;
         loop {
-            let mut conn = self.conn();
-            let reply: StreamRangeReply = self
-                .bounded(
-                    "XREVRANGE",
-                    redis::cmd("XREVRANGE")
-                        .arg(self.keys.events())
-                        .arg(&end)
-                        .arg(&start)
-                        .arg("COUNT")
-                        .arg(SCAN_BATCH)
-                        .query_async(&mut conn),
-                )
+            let entries = self
+                .merged_newest(PartKeys::events, before, &oldest, SCAN_BATCH)
                 .await?;
-            let exhausted = reply.ids.len() < SCAN_BATCH;
-            for entry in reply.ids.into_iter().map(entry) {
+            let exhausted = entries.len() < SCAN_BATCH;
+            for entry in entries {
                 scanned += 1;
                 let fields = entry.fields;
-                end = format!("({}", entry.id);
+                before = Position::parse(&entry.id);
                 if query
                     .event_type
                     .as_ref()
@@ -136,7 +121,7 @@ impl Queue {
                     });
                 }
             }
-            if exhausted {
+            if exhausted || before.is_none() {
                 return Ok(EventsPage {
                     events,
                     next_cursor: None,
@@ -145,51 +130,50 @@ impl Queue {
             if scanned >= SCAN_BUDGET {
                 return Ok(EventsPage {
                     events,
-                    next_cursor: Some(end.trim_start_matches('(').to_string()),
+                    next_cursor: before.map(|p| p.to_string()),
                 });
             }
         }
     }
 
     /// The stored CloudEvent with this id, while it is retained, and the subscription it is meant
-    /// for when it is a test ping.
+    /// for when it is a test ping, and its partition (not known from the id: each is asked).
     pub async fn event_by_id(
         &self,
         id: &str,
-    ) -> Result<Option<(serde_json::Value, Option<String>)>, QueueError> {
-        let mut conn = self.conn();
-        let entry_id: Option<String> = self
-            .bounded(
-                "GET",
-                redis::cmd("GET")
-                    .arg(self.keys.event_index(id))
-                    .query_async(&mut conn),
-            )
-            .await?;
-        let Some(entry_id) = entry_id else {
-            return Ok(None);
-        };
-        let reply: StreamRangeReply = self
-            .bounded(
-                "XRANGE",
-                redis::cmd("XRANGE")
-                    .arg(self.keys.events())
-                    .arg(&entry_id)
-                    .arg(&entry_id)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        let Some(found) = reply.ids.into_iter().next() else {
-            return Ok(None);
-        };
-        let mut fields = entry(found).fields;
-        let target = fields.remove("target");
-        Ok(fields
-            .remove("event")
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .map(|event| (event, target)))
+    ) -> Result<Option<(serde_json::Value, Option<String>, usize)>, QueueError> {
+        for partition in self.partitions() {
+            let mut conn = partition.conn();
+            let entry_id: Option<String> = partition
+                .bounded(
+                    "GET",
+                    redis::cmd("GET")
+                        .arg(partition.keys.event_index(id))
+                        .query_async(&mut conn),
+                )
+                .await?;
+            let Some(id) = entry_id.as_deref().and_then(StreamId::parse) else {
+                continue;
+            };
+            let position = Position {
+                id,
+                partition: partition.index,
+            };
+            let Some(mut found) = self.entry_at(PartKeys::events, position).await? else {
+                return Ok(None);
+            };
+            let target = found.fields.remove("target");
+            return Ok(found
+                .fields
+                .remove("event")
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .map(|event| (event, target, partition.index)));
+        }
+        Ok(None)
     }
+}
 
+impl Partition {
     /// Appends `event` for `subscription_id` alone; returns the stream entry id.
     pub async fn append_targeted(
         &self,

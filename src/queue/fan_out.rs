@@ -1,7 +1,7 @@
 //! Fan-out: the jobs of routed events are appended and the events acknowledged in atomic script
 //! calls bounded by bytes.
 
-use super::{Queue, QueueError, ROUTE_GROUP};
+use super::{Partition, QueueError, ROUTE_GROUP};
 
 /// The most job bytes one fan-out call carries (an event with more goes alone).
 pub const FAN_OUT_MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -28,7 +28,7 @@ fn byte_bounded(
     chunks
 }
 
-impl Queue {
+impl Partition {
     /// Appends the jobs of each event and acknowledges the events: each event with all its jobs in
     /// one atomic script call, and no call carrying more than [`FAN_OUT_MAX_BYTES`] of jobs (but
     /// always at least one event), so large events cannot make one call outlast the command

@@ -5,34 +5,36 @@
 use std::collections::HashMap;
 
 use super::stream::text;
-use super::{DELIVER_GROUP, Queue, QueueError, ROUTE_GROUP};
+use super::{DELIVER_GROUP, Partition, Queue, QueueError, ROUTE_GROUP};
+
+/// Trims `stream` exactly below `before_ms`: these streams are small, and an operator expects an
+/// entry past its retention to be gone.
+async fn trim_below(queue: &Queue, stream: String, before_ms: i64) -> Result<(), QueueError> {
+    let mut conn = queue.conn();
+    let _: i64 = queue
+        .bounded(
+            "XTRIM MINID",
+            redis::cmd("XTRIM")
+                .arg(stream)
+                .arg("MINID")
+                .arg(format!("{}-0", before_ms.max(0)))
+                .query_async(&mut conn),
+        )
+        .await?;
+    Ok(())
+}
 
 impl Queue {
-    /// Trims dead letters and quarantined payloads older than their cutoffs (ms since the epoch).
-    /// Exact, not approximate: these streams are small, and an operator expects an entry past its
-    /// retention to be gone.
-    pub async fn trim_retained(
-        &self,
-        dead_before_ms: i64,
-        quarantine_before_ms: i64,
-    ) -> Result<(), QueueError> {
-        let mut conn = self.conn();
-        for (stream, before) in [
-            (self.keys.dead(), dead_before_ms),
-            (self.keys.quarantine(), quarantine_before_ms),
-        ] {
-            let _: i64 = self
-                .bounded(
-                    "XTRIM MINID",
-                    redis::cmd("XTRIM")
-                        .arg(stream)
-                        .arg("MINID")
-                        .arg(format!("{}-0", before.max(0)))
-                        .query_async(&mut conn),
-                )
-                .await?;
-        }
-        Ok(())
+    /// Trims quarantined payloads older than the cutoff (ms since the epoch).
+    pub async fn trim_quarantine(&self, before_ms: i64) -> Result<(), QueueError> {
+        trim_below(self, self.keys.quarantine(), before_ms).await
+    }
+}
+
+impl Partition {
+    /// Trims this partition's dead letters older than the cutoff (ms since the epoch).
+    pub async fn trim_dead(&self, before_ms: i64) -> Result<(), QueueError> {
+        trim_below(self, self.keys.dead(), before_ms).await
     }
 
     /// Removes consumers idle for at least `idle_ms` with nothing pending; returns how many.

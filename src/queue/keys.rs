@@ -1,11 +1,25 @@
-//! Every Redis key shiprelay uses, in one place. Operators read these with redis-cli, so the names
-//! are stable and documented in the README. All keys share the `{prefix}` hash tag so that one
-//! relay's keys live in one Redis Cluster slot, which multi-key scripts require.
+//! The registry's Redis keys (tenants, API keys, subscriptions, audit, idempotency, quarantine),
+//! in one place. Operators read these with redis-cli, so the names are stable and documented in
+//! the README. They share the `{prefix}` hash tag: one slot, so multi-key scripts can change them
+//! together; they are small and read through caches. Per-event keys live in partitions
+//! ([`super::partition::PartKeys`]).
 
 use sha2::{Digest, Sha256};
 
 /// Provider ids longer than this are hashed in the dedupe key, to bound key size.
 const MAX_DEDUPE_KEY_LEN: usize = 200;
+
+/// `dedupe_key` itself, or `sha256:<hex>` of it when it is longer than a key should be.
+pub fn hashed_if_long(dedupe_key: &str) -> String {
+    if dedupe_key.len() <= MAX_DEDUPE_KEY_LEN {
+        dedupe_key.to_string()
+    } else {
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(dedupe_key.as_bytes()))
+        )
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Keys {
@@ -23,39 +37,14 @@ impl Keys {
         format!("{{{}}}:{name}", self.prefix)
     }
 
-    /// Stream of normalised events (field `event` holds the CloudEvent JSON).
-    pub fn events(&self) -> String {
-        self.key("events")
-    }
-
     /// Stream of verified payloads that could not be normalised.
     pub fn quarantine(&self) -> String {
         self.key("quarantine")
     }
 
-    /// Event id -> its entry id in the events stream, for lookups by id.
-    pub fn event_index(&self, event_id: &str) -> String {
-        self.key(&format!("event:{event_id}"))
-    }
-
     /// A subscription's hash (field `record`: the JSON record, secrets included).
     pub fn subscription(&self, id: &str) -> String {
         self.key(&format!("subscription:{id}"))
-    }
-
-    /// Delivery jobs, one per (event, subscription); consumer group `deliver`.
-    pub fn deliveries(&self) -> String {
-        self.key("deliveries")
-    }
-
-    /// Jobs waiting for their next attempt, scored by due time (ms).
-    pub fn retry(&self) -> String {
-        self.key("retry")
-    }
-
-    /// Jobs that exhausted their attempts (or whose subscription is disabled), with the reason.
-    pub fn dead(&self) -> String {
-        self.key("dead")
     }
 
     /// A subscription's delivery log (capped stream).
@@ -71,12 +60,6 @@ impl Keys {
     /// Sorted set of subscription ids, scored by creation time (ms): the list order.
     pub fn subscriptions(&self) -> String {
         self.key("subscriptions")
-    }
-
-    /// Written by an enqueue of repeats only, when waiting for replicas: it gives `WAIT` a write of
-    /// this client to wait for.
-    pub fn replication_mark(&self) -> String {
-        self.key("replication-mark")
     }
 
     /// A tenant record (hash, field `record`: JSON).
@@ -125,38 +108,42 @@ impl Keys {
         self.key(&format!("idempotency:{api_key_id}:{digest}"))
     }
 
-    /// Marker that a provider event was accepted; its value is the JSON array of our event ids.
-    pub fn seen(&self, source: &str, dedupe_key: &str) -> String {
-        if dedupe_key.len() <= MAX_DEDUPE_KEY_LEN {
-            self.key(&format!("seen:{source}:{dedupe_key}"))
-        } else {
-            let digest = hex::encode(Sha256::digest(dedupe_key.as_bytes()));
-            self.key(&format!("seen:{source}:sha256:{digest}"))
-        }
+    /// Written by readiness checks: the registry is ready when its master takes a write.
+    pub fn probe(&self) -> String {
+        self.key("probe")
+    }
+
+    /// A key of the layout before partitions (`{prefix}:events`, `deliveries`, `retry`, `dead`),
+    /// read only by the upgrade that moves what it holds.
+    pub fn legacy(&self, name: &str) -> String {
+        self.key(name)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::partition::PartKeys;
 
     #[test]
-    fn keys_carry_the_prefix_as_a_hash_tag() {
+    fn keys_carry_their_hash_tag() {
         let keys = Keys::new("shiprelay");
-        assert_eq!(keys.events(), "{shiprelay}:events");
         assert_eq!(keys.quarantine(), "{shiprelay}:quarantine");
+        assert_eq!(keys.legacy("events"), "{shiprelay}:events");
+        let part = PartKeys::new("shiprelay:3".into());
+        assert_eq!(part.events(), "{shiprelay:3}:events");
         assert_eq!(
-            keys.seen("flexops", "evt_1"),
-            "{shiprelay}:seen:flexops:evt_1"
+            part.seen("flexops", "evt_1"),
+            "{shiprelay:3}:seen:flexops:evt_1"
         );
     }
 
     #[test]
     fn long_provider_ids_are_hashed() {
-        let keys = Keys::new("p");
+        let part = PartKeys::new("p:0".into());
         let long = "x".repeat(500);
-        let key = keys.seen("s", &long);
-        assert!(key.starts_with("{p}:seen:s:sha256:"));
-        assert_eq!(key.len(), "{p}:seen:s:sha256:".len() + 64);
+        let key = part.seen("s", &long);
+        assert!(key.starts_with("{p:0}:seen:s:sha256:"));
+        assert_eq!(key.len(), "{p:0}:seen:s:sha256:".len() + 64);
     }
 }

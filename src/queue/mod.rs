@@ -1,11 +1,21 @@
 //! The only code that knows Redis: key names, Lua scripts and stream operations.
 //!
 //! Every operation is bounded by the configured command timeout, so a hung or unreachable Redis
-//! turns into a prompt [`QueueError`] (and a 503 for the caller) instead of a stuck request. The
-//! connection is a `ConnectionManager`, created lazily and reconnecting by itself: shiprelay starts
-//! while Redis is down and recovers when it comes back, without a restart.
+//! turns into a prompt [`QueueError`] (and a 503 for the caller) instead of a stuck request.
+//! Connections ([`conn::Conn`]) are made lazily and re-made by themselves, to one Redis or to a
+//! Redis Cluster: shiprelay starts while Redis is down, recovers when it comes back and follows a
+//! cluster's failovers and resharding, without a restart.
+//!
+//! # Layout
+//! - [`Queue`]: the registry (`{prefix}`: tenants, keys, subscriptions, audit, idempotency,
+//!   quarantine) and the reads that merge all partitions (event and dead-letter pages).
+//! - [`Partition`]: one partition's per-event keys (`partition.rs` says how tags are chosen);
+//!   enqueue, routing, jobs, retries and dead letters run on one partition at a time, each script
+//!   within its slot.
+//! - `conn.rs`: the connection to either topology; `keys.rs` and `partition.rs`: every key name.
 
 mod audit;
+mod conn;
 mod consume;
 mod delivery;
 mod enqueue;
@@ -15,7 +25,11 @@ mod hygiene;
 mod idempotency;
 mod job;
 mod keys;
+mod merged;
+pub mod partition;
+mod readiness;
 mod recovery;
+mod settle;
 mod stats;
 mod stream;
 mod subscriptions;
@@ -26,7 +40,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use conn::{Conn, Connector};
+use partition::PartKeys;
+pub use partition::Partition;
 
 pub use audit::AuditRecord;
 pub use consume::{JobEntry, RoutableEvent, Take};
@@ -38,9 +55,10 @@ pub use hygiene::{MIN_REDIS, check_version};
 pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
 pub use job::{Job, jobs_json};
 pub use keys::Keys;
+pub use readiness::Readiness;
 pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
 pub use stats::QueueStats;
-pub use stream::StreamId;
+pub use stream::{Position, StreamId};
 pub use subscriptions::{SubscriptionCreate, SubscriptionsPage};
 pub use tenants::TenantDelete;
 
@@ -69,28 +87,14 @@ pub struct QuarantineEntry<'a> {
     pub body: &'a [u8],
 }
 
-fn manager(
-    client: &redis::Client,
-    connect_timeout: Duration,
-    response_timeout: Option<Duration>,
-) -> Result<ConnectionManager, QueueError> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(connect_timeout))
-        .set_response_timeout(response_timeout)
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_secs(1));
-    Ok(ConnectionManager::new_lazy_with_config(
-        client.clone(),
-        config,
-    )?)
-}
-
 #[derive(Clone)]
 pub struct Queue {
-    conn: ConnectionManager,
-    client: redis::Client,
+    conn: Conn,
+    connector: Connector,
     connect_timeout: Duration,
     keys: Keys,
+    /// The partitions' keys, by partition number.
+    parts: Arc<[PartKeys]>,
     timeout: Duration,
     index_ttl_secs: u64,
     /// `redis.wait_replicas` and `redis.wait_timeout_ms`: what an enqueue waits for.
@@ -106,6 +110,7 @@ struct Scripts {
     subscription_replace: redis::Script,
     fan_out: redis::Script,
     settle: redis::Script,
+    attempt_record: redis::Script,
     pump: redis::Script,
     redrive: redis::Script,
     subscription_create: redis::Script,
@@ -119,15 +124,19 @@ struct Scripts {
 impl Queue {
     /// Prepares a connection; it is established on first use and re-established after failures.
     pub fn connect(settings: &RedisSettings) -> Result<Queue, QueueError> {
-        let client = redis::Client::open(settings.url.as_str())?;
+        let connector = Connector::new(settings)?;
         let timeout = Duration::from_millis(settings.command_timeout_ms);
         let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
-        let conn = manager(&client, connect_timeout, Some(timeout))?;
+        let conn = connector.connect(connect_timeout, Some(timeout))?;
+        let count = settings.partitions.max(1);
         Ok(Queue {
             conn,
-            client,
+            connector,
             connect_timeout,
             keys: Keys::new(&settings.prefix),
+            parts: (0..count)
+                .map(|n| PartKeys::new(partition::tag(&settings.prefix, n, count)))
+                .collect(),
             timeout,
             index_ttl_secs: settings.events_retention_secs,
             replication: (settings.wait_replicas > 0)
@@ -138,6 +147,7 @@ impl Queue {
                 subscription_replace: redis::Script::new(include_str!("subscription_replace.lua")),
                 fan_out: redis::Script::new(include_str!("fan_out.lua")),
                 settle: redis::Script::new(include_str!("settle.lua")),
+                attempt_record: redis::Script::new(include_str!("attempt_record.lua")),
                 pump: redis::Script::new(include_str!("pump.lua")),
                 redrive: redis::Script::new(include_str!("redrive.lua")),
                 subscription_create: redis::Script::new(include_str!("subscription_create.lua")),
@@ -167,8 +177,9 @@ impl Queue {
 
     fn on_new_connection(&self, response_timeout: Option<Duration>) -> Result<Queue, QueueError> {
         Ok(Queue {
-            conn: manager(&self.client, self.connect_timeout, response_timeout)?,
-            client: self.client.clone(),
+            conn: self
+                .connector
+                .connect(self.connect_timeout, response_timeout)?,
             ..self.clone()
         })
     }
@@ -177,8 +188,36 @@ impl Queue {
         &self.keys
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// Partition `index` (of [`Queue::partition_count`]).
+    pub fn partition(&self, index: usize) -> Partition {
+        Partition {
+            queue: self.clone(),
+            index,
+            keys: self.parts[index].clone(),
+        }
+    }
+
+    pub fn partition_count(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Every partition, in order.
+    pub fn partitions(&self) -> impl Iterator<Item = Partition> + '_ {
+        (0..self.parts.len()).map(|n| self.partition(n))
+    }
+
+    /// The partition a request with this ordering key belongs to.
+    pub fn partition_for(&self, ordering_key: &str) -> Partition {
+        self.partition(partition::partition_of(ordering_key, self.parts.len()))
+    }
+
+    /// Whether this queue talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
     }
 
     /// The same queue, counting its Redis errors in `counter` under `area`.

@@ -1,9 +1,10 @@
 //! Reading what recovery works on: dead letters (stream entries with fields `job`, `reason`,
-//! `failed_at`) and ranges of the events stream. The rest of the code sees typed entries and
-//! opaque cursors (stream ids), never field names or id arithmetic.
+//! `failed_at`) and ranges of the events stream, across partitions. The rest of the code sees typed
+//! entries and opaque cursors (positions), never field names or id arithmetic.
 
 use super::Job;
-use super::stream::StreamId;
+use super::partition::PartKeys;
+use super::stream::{Position, StreamId};
 use super::{Entry, Queue, QueueError};
 
 /// Entries read per Redis call while scanning.
@@ -12,7 +13,7 @@ const SCAN_BATCH: usize = 500;
 /// One dead letter.
 #[derive(Debug, Clone)]
 pub struct DeadEntry {
-    /// The stream entry id: the dead letter's id in the API, and its cursor.
+    /// Its position (`<ms>-<seq>-<partition>`): the dead letter's id in the API, and its cursor.
     pub id: String,
     pub failed_at_ms: Option<i64>,
     pub reason: String,
@@ -22,7 +23,9 @@ pub struct DeadEntry {
 /// One stored event of a range.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
+    /// Its position (`<ms>-<seq>-<partition>`).
     pub entry_id: String,
+    pub partition: usize,
     pub json: String,
     /// A test ping: meant for its target subscription only.
     pub targeted: bool,
@@ -51,16 +54,17 @@ fn dead_entry(entry: Entry) -> Option<DeadEntry> {
 }
 
 impl Queue {
-    /// Dead letters older than `before` (newest first), examining at most `limit` entries.
+    /// Dead letters before `before` (newest first, all partitions), examining at most `limit`.
     pub async fn dead_letters_newest(
         &self,
-        before: Option<StreamId>,
+        before: Option<Position>,
         limit: usize,
     ) -> Result<Scan<DeadEntry>, QueueError> {
+        let batch = limit.min(SCAN_BATCH);
         let entries = self
-            .stream_page(&self.keys.dead(), before, limit.min(SCAN_BATCH))
+            .merged_newest(PartKeys::dead, before, "-", batch)
             .await?;
-        let exhausted = entries.len() < limit.min(SCAN_BATCH);
+        let exhausted = entries.len() < batch;
         let last = entries.last().map(|e| e.id.clone());
         let examined = entries.len();
         Ok(Scan {
@@ -71,14 +75,14 @@ impl Queue {
         })
     }
 
-    /// Dead letters after `after` (oldest first), one batch.
+    /// Dead letters after `after` (oldest first, all partitions), one batch.
     pub async fn dead_letters_oldest(
         &self,
         after: Option<&str>,
     ) -> Result<Scan<DeadEntry>, QueueError> {
-        let start = after.map_or_else(|| "-".to_string(), |id| format!("({id}"));
+        let position = after.and_then(Position::parse);
         let entries = self
-            .stream_range(&self.keys.dead(), &start, "+", SCAN_BATCH)
+            .merged_oldest(PartKeys::dead, position, None, "+", SCAN_BATCH)
             .await?;
         let exhausted = entries.len() < SCAN_BATCH;
         let last = entries
@@ -97,34 +101,42 @@ impl Queue {
     /// The dead letters with these ids (ids that are not dead letters are skipped).
     pub async fn dead_letters_by_id(&self, ids: &[String]) -> Result<Vec<DeadEntry>, QueueError> {
         let mut found = Vec::new();
-        for id in ids {
-            if StreamId::parse(id).is_none() {
-                continue;
+        for position in ids.iter().filter_map(|id| Position::parse(id)) {
+            let mut entry = self.entry_at(PartKeys::dead, position).await?;
+            if let Some(entry) = entry.as_mut() {
+                entry.id = position.to_string();
             }
-            let entries = self.stream_range(&self.keys.dead(), id, id, 1).await?;
-            found.extend(entries.into_iter().filter_map(dead_entry));
+            found.extend(entry.and_then(dead_entry));
         }
         Ok(found)
     }
 
     /// Deletes dead letters; returns how many existed.
     pub async fn dead_letters_delete(&self, ids: &[String]) -> Result<usize, QueueError> {
-        let ids: Vec<&String> = ids
-            .iter()
-            .filter(|id| StreamId::parse(id).is_some())
-            .collect();
-        if ids.is_empty() {
-            return Ok(0);
+        let mut deleted = 0;
+        for partition in self.partitions() {
+            let ids: Vec<String> = ids
+                .iter()
+                .filter_map(|id| Position::parse(id))
+                .filter(|p| p.partition == partition.index)
+                .map(|p| p.id.to_string())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut conn = partition.conn();
+            let count: usize = partition
+                .bounded(
+                    "XDEL dead",
+                    redis::cmd("XDEL")
+                        .arg(partition.keys.dead())
+                        .arg(&ids)
+                        .query_async(&mut conn),
+                )
+                .await?;
+            deleted += count;
         }
-        let mut conn = self.conn();
-        self.bounded(
-            "XDEL dead",
-            redis::cmd("XDEL")
-                .arg(self.keys.dead())
-                .arg(&ids)
-                .query_async(&mut conn),
-        )
-        .await
+        Ok(deleted)
     }
 
     /// Stored events received in `[since_ms, until_ms]` after the entry `after`, one batch.
@@ -135,14 +147,10 @@ impl Queue {
         after: Option<&str>,
     ) -> Result<Scan<StoredEvent>, QueueError> {
         let since = StreamId(since_ms.max(0) as u64, 0);
-        // A cursor from before the range (another range's) starts at the range.
-        let start = match after.and_then(StreamId::parse) {
-            Some(id) if id >= since => format!("({id}"),
-            _ => since.to_string(),
-        };
         let end = format!("{}-{}", until_ms.max(0), u64::MAX);
+        let position = after.and_then(Position::parse);
         let entries = self
-            .stream_range(&self.keys.events(), &start, &end, SCAN_BATCH)
+            .merged_oldest(PartKeys::events, position, Some(since), &end, SCAN_BATCH)
             .await?;
         let exhausted = entries.len() < SCAN_BATCH;
         let last = entries
@@ -158,6 +166,7 @@ impl Queue {
                     Some(StoredEvent {
                         targeted: entry.fields.contains_key("target"),
                         json: entry.fields.get("event")?.clone(),
+                        partition: Position::parse(&entry.id)?.partition,
                         entry_id: entry.id,
                     })
                 })

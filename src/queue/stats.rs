@@ -7,7 +7,7 @@ use redis::streams::StreamRangeReply;
 
 use super::delivery::ROUTE_GROUP;
 use super::stream::{StreamId, text as as_text};
-use super::{Queue, QueueError};
+use super::{Partition, Queue, QueueError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -24,20 +24,53 @@ pub struct QueueStats {
     pub deliveries_oldest_ms: Option<u64>,
 }
 
+impl QueueStats {
+    /// These and `other` together: counts add up, the oldest is the older of the two.
+    pub fn plus(&self, other: &QueueStats) -> QueueStats {
+        let older = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        QueueStats {
+            events_unrouted: self.events_unrouted + other.events_unrouted,
+            deliveries_pending: self.deliveries_pending + other.deliveries_pending,
+            retry_scheduled: self.retry_scheduled + other.retry_scheduled,
+            dead: self.dead + other.dead,
+            quarantine: self.quarantine + other.quarantine,
+            events_oldest_ms: older(self.events_oldest_ms, other.events_oldest_ms),
+            deliveries_oldest_ms: older(self.deliveries_oldest_ms, other.deliveries_oldest_ms),
+        }
+    }
+}
+
+impl Queue {
+    /// How many payloads are quarantined (registry).
+    pub async fn quarantine_len(&self) -> Result<u64, QueueError> {
+        let mut conn = self.conn();
+        self.bounded(
+            "XLEN quarantine",
+            redis::cmd("XLEN")
+                .arg(self.keys.quarantine())
+                .query_async(&mut conn),
+        )
+        .await
+    }
+}
+
 /// Most entries counted one by one when Redis cannot report a group's lag.
 const LAG_COUNT_LIMIT: usize = 10_000;
 
-impl Queue {
+impl Partition {
+    /// This partition's work (its quarantine count is 0: quarantine is the registry's).
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
         let mut conn = self.conn();
-        let (deliveries, retry, dead, quarantine): (u64, u64, u64, u64) = self
+        let (deliveries, retry, dead): (u64, u64, u64) = self
             .bounded(
                 "queue stats",
                 redis::pipe()
                     .xlen(self.keys.deliveries())
                     .zcard(self.keys.retry())
                     .xlen(self.keys.dead())
-                    .xlen(self.keys.quarantine())
                     .query_async(&mut conn),
             )
             .await?;
@@ -59,7 +92,7 @@ impl Queue {
             deliveries_pending: deliveries,
             retry_scheduled: retry,
             dead,
-            quarantine,
+            quarantine: 0,
             events_oldest_ms,
             deliveries_oldest_ms: oldest_job
                 .ids

@@ -35,6 +35,57 @@ impl std::fmt::Display for StreamId {
     }
 }
 
+/// Where an entry of a partitioned stream is: its stream id in its partition. This is the id
+/// and cursor the API shows (`<ms>-<seq>-<partition>`); entries of all partitions are ordered by
+/// (stream id, partition), so pages merged from every partition have one total order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub id: StreamId,
+    pub partition: usize,
+}
+
+impl Position {
+    /// Parses `<ms>-<seq>-<partition>`, or a plain stream id (`<ms>-<seq>`, partition 0: what an
+    /// earlier version handed out).
+    pub fn parse(text: &str) -> Option<Position> {
+        if let Some(id) = StreamId::parse(text) {
+            return Some(Position { id, partition: 0 });
+        }
+        let (id, partition) = text.rsplit_once('-')?;
+        let partition = (partition.bytes().all(|b| b.is_ascii_digit()) && partition.len() <= 4)
+            .then(|| partition.parse().ok())
+            .flatten()?;
+        Some(Position {
+            id: StreamId::parse(id)?,
+            partition,
+        })
+    }
+
+    /// The XREVRANGE end for partition `q`'s entries that come before this position.
+    pub fn older_bound_in(self, q: usize) -> Option<String> {
+        if q < self.partition {
+            Some(self.id.to_string())
+        } else {
+            self.id.older_bound()
+        }
+    }
+
+    /// The XRANGE start for partition `q`'s entries that come after this position.
+    pub fn newer_bound_in(self, q: usize) -> String {
+        if q > self.partition {
+            self.id.to_string()
+        } else {
+            format!("({}", self.id)
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.id, self.partition)
+    }
+}
+
 /// A Redis value as text, when it is one.
 pub(super) fn text(value: Option<&redis::Value>) -> Option<String> {
     value.and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
@@ -56,7 +107,29 @@ fn text_fields(map: HashMap<String, redis::Value>) -> HashMap<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::StreamId;
+    use super::{Position, StreamId};
+
+    #[test]
+    fn positions_order_partitions_within_one_stream_id() {
+        let at = |ms, seq, partition| Position {
+            id: StreamId(ms, seq),
+            partition,
+        };
+        assert_eq!(Position::parse("17-2-3"), Some(at(17, 2, 3)));
+        assert_eq!(Position::parse("17-2"), Some(at(17, 2, 0)));
+        assert_eq!(at(17, 2, 3).to_string(), "17-2-3");
+        for bad in ["17", "17-2-x", "17-2-", "a-2-3", "17-2-99999", "1-2-3-4"] {
+            assert_eq!(Position::parse(bad), None, "{bad}");
+        }
+        let cursor = at(17, 2, 3);
+        assert_eq!(cursor.older_bound_in(1).as_deref(), Some("17-2"));
+        assert_eq!(cursor.older_bound_in(3).as_deref(), Some("(17-2"));
+        assert_eq!(cursor.older_bound_in(5).as_deref(), Some("(17-2"));
+        assert_eq!(cursor.newer_bound_in(5), "17-2");
+        assert_eq!(cursor.newer_bound_in(3), "(17-2");
+        assert_eq!(at(0, 0, 0).older_bound_in(0), None);
+        assert!(at(17, 2, 1) < at(17, 2, 3) && at(17, 2, 3) < at(17, 3, 0));
+    }
 
     #[test]
     fn parses_strictly_and_canonically() {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::Recovery;
 use crate::delivery::cache::Subscriptions;
 use crate::queue::Job;
-use crate::queue::{DeadEntry, StreamId};
+use crate::queue::{DeadEntry, Position};
 use crate::service_error::ServiceError;
 use crate::tenancy::Call;
 
@@ -87,7 +87,7 @@ impl Recovery<'_> {
         call: &Call,
         tenant: Option<&str>,
         subscription_id: Option<&str>,
-        before: Option<StreamId>,
+        before: Option<Position>,
         size: usize,
     ) -> Result<(Vec<DeadLetter>, Option<String>), ServiceError> {
         let Ok(narrowed) = call.principal.list_scope(tenant) else {
@@ -118,7 +118,7 @@ impl Recovery<'_> {
                     }
                 }
             }
-            before = scan.last.as_deref().and_then(StreamId::parse);
+            before = scan.last.as_deref().and_then(Position::parse);
             if scan.exhausted {
                 return Ok((data, None));
             }
@@ -147,7 +147,7 @@ impl Recovery<'_> {
         if request
             .cursor
             .as_deref()
-            .is_some_and(|c| StreamId::parse(c).is_none())
+            .is_some_and(|c| Position::parse(c).is_none())
         {
             return Err(ServiceError::invalid(
                 "cursor",
@@ -179,7 +179,7 @@ impl Recovery<'_> {
             .filter(|e| reachable(call, &visible, &e.job))
             .map(|e| (e.id, e.job.fresh()))
             .collect();
-        let redriven = self.queue.redrive(&pairs).await?;
+        let redriven = self.queue.redrive_dead(&pairs).await?;
         let target = request
             .subscription_id
             .clone()

@@ -28,7 +28,16 @@ impl Recovery<'_> {
     }
 
     pub async fn event(&self, call: &Call, id: &str) -> Result<serde_json::Value, ServiceError> {
-        let (event, target) = self
+        Ok(self.event_in_partition(call, id).await?.0)
+    }
+
+    /// The event and the partition it is stored in.
+    pub(super) async fn event_in_partition(
+        &self,
+        call: &Call,
+        id: &str,
+    ) -> Result<(serde_json::Value, usize), ServiceError> {
+        let (event, target, partition) = self
             .queue
             .event_by_id(id)
             .await?
@@ -39,7 +48,7 @@ impl Recovery<'_> {
                 return Err(ServiceError::NotFound);
             }
         }
-        Ok(event)
+        Ok((event, partition))
     }
 
     /// `None` for an admin (everything).

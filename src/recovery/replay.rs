@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::Recovery;
 use crate::delivery::route::plan;
 use crate::event::EventHead;
-use crate::queue::StreamId;
+use crate::queue::Position;
 use crate::service_error::ServiceError;
 use crate::subscriptions::matching::EventFacts;
 use crate::tenancy::Call;
@@ -66,7 +66,7 @@ impl Recovery<'_> {
         id: &str,
         wanted: ReplayEvent,
     ) -> Result<EventReplayed, ServiceError> {
-        let event = self.event(call, id).await?;
+        let (event, partition) = self.event_in_partition(call, id).await?;
         let json = event.to_string();
         let visible = self.visible(call).await?;
         let target = match &wanted.subscription_id {
@@ -90,7 +90,7 @@ impl Recovery<'_> {
         };
         let jobs =
             plan(&json, target, &visible).map_err(|e| ServiceError::invalid("(event)", e))?;
-        self.queue.enqueue_jobs(&jobs).await?;
+        self.queue.partition(partition).enqueue_jobs(&jobs).await?;
         let tenant = call
             .principal
             .tenant()
@@ -115,7 +115,7 @@ impl Recovery<'_> {
         if range
             .cursor
             .as_deref()
-            .is_some_and(|c| StreamId::parse(c).is_none())
+            .is_some_and(|c| Position::parse(c).is_none())
         {
             return Err(ServiceError::invalid(
                 "cursor",
@@ -136,14 +136,16 @@ impl Recovery<'_> {
                 )
                 .await?;
             scanned += scan.examined;
-            let batch: Vec<_> = scan
-                .items
-                .iter()
-                .filter(|e| !e.targeted)
-                .flat_map(|e| plan(&e.json, None, &only_this).unwrap_or_default())
-                .collect();
-            jobs += batch.len();
-            self.queue.enqueue_jobs(&batch).await?;
+            for partition in self.queue.partitions() {
+                let batch: Vec<_> = scan
+                    .items
+                    .iter()
+                    .filter(|e| !e.targeted && e.partition == partition.index)
+                    .flat_map(|e| plan(&e.json, None, &only_this).unwrap_or_default())
+                    .collect();
+                jobs += batch.len();
+                partition.enqueue_jobs(&batch).await?;
+            }
             after = scan.last;
             if scan.exhausted {
                 break true;

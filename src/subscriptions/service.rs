@@ -280,7 +280,10 @@ impl Subscriptions<'_> {
             EventData::new(Kind::Other, provider, raw),
         );
         event.id = crate::providers::new_event_id(now, (random.u128)());
-        self.queue.append_targeted(&event, &subscription.id).await?;
+        self.queue
+            .partition_for(&event.id)
+            .append_targeted(&event, &subscription.id)
+            .await?;
         self.audit
             .record(
                 call,

@@ -157,11 +157,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
     assert!(status.success(), "{status:?}");
 
     let mut conn = redis.conn().await;
-    let stored: usize = redis::cmd("XLEN")
-        .arg("{test}:events")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let stored = count_all(&mut conn, "XLEN", "events").await;
     assert_eq!(stored, 1);
 }
 

@@ -740,13 +740,7 @@ async fn shutdown_finishes_deliveries_in_flight() {
         1,
         "the in-flight attempt was settled before the process stopped"
     );
-    let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
-        .arg("{test}:deliveries")
-        .arg("deliver")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(pending.0, 0, "nothing left pending");
+    assert_eq!(pending_jobs(&mut conn).await, 0, "nothing left pending");
 }
 
 #[tokio::test]
@@ -769,7 +763,7 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
 
     let mut conn = app.redis.conn().await;
     let _: String = redis::cmd("XADD")
-        .arg("{test}:deliveries")
+        .arg(part_key(0, "deliveries"))
         .arg("*")
         .arg("job")
         .arg("not a job")
@@ -778,24 +772,12 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         .unwrap();
     let queued = || async {
         let mut conn = app.redis.conn().await;
-        let deliveries: usize = redis::cmd("XLEN")
-            .arg("{test}:deliveries")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let retries: usize = redis::cmd("ZCARD")
-            .arg("{test}:retry")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let deliveries = count_all(&mut conn, "XLEN", "deliveries").await;
+        let retries = count_all(&mut conn, "ZCARD", "retry").await;
         deliveries + retries
     };
     eventually("both jobs discarded", || async { queued().await == 0 }).await;
-    let dead: usize = redis::cmd("XLEN")
-        .arg("{test}:dead")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let dead = count_all(&mut conn, "XLEN", "dead").await;
     assert_eq!(
         dead, 0,
         "nothing to redrive for a subscription that no longer exists"

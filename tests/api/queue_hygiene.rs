@@ -16,9 +16,9 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
     let redis = TestRedis::start();
     let mut conn = redis.conn().await;
     let old_ms = chrono::Utc::now().timestamp_millis() - 3_600_000;
-    for stream in ["{test}:dead", "{test}:quarantine"] {
+    for stream in [part_key(0, "dead"), "{test}:quarantine".to_string()] {
         let _: String = redis::cmd("XADD")
-            .arg(stream)
+            .arg(&stream)
             .arg(format!("{old_ms}-0"))
             .arg("reason")
             .arg("old")
@@ -26,7 +26,7 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
             .await
             .unwrap();
         let _: String = redis::cmd("XADD")
-            .arg(stream)
+            .arg(&stream)
             .arg("*")
             .arg("reason")
             .arg("new")
@@ -37,7 +37,7 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
     // A consumer of a process that is gone, with nothing pending.
     let _: () = redis::cmd("XGROUP")
         .arg("CREATE")
-        .arg("{test}:deliveries")
+        .arg(part_key(0, "deliveries"))
         .arg("deliver")
         .arg("0")
         .arg("MKSTREAM")
@@ -46,7 +46,7 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
         .unwrap();
     let _: i64 = redis::cmd("XGROUP")
         .arg("CREATECONSUMER")
-        .arg("{test}:deliveries")
+        .arg(part_key(0, "deliveries"))
         .arg("deliver")
         .arg("ghost-process")
         .query_async(&mut conn)
@@ -64,7 +64,7 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
         let quarantine = app.stream_len("{test}:quarantine").await;
         let consumers: Vec<redis::Value> = redis::cmd("XINFO")
             .arg("CONSUMERS")
-            .arg("{test}:deliveries")
+            .arg(part_key(0, "deliveries"))
             .arg("deliver")
             .query_async(&mut conn)
             .await
@@ -189,7 +189,7 @@ async fn a_subscription_record_that_cannot_be_read_keeps_its_jobs() {
         .await
         .unwrap();
     let _: String = redis::cmd("XADD")
-        .arg("{test}:deliveries")
+        .arg(part_key(0, "deliveries"))
         .arg("*")
         .arg("job")
         .arg(job.to_string())
@@ -222,11 +222,7 @@ async fn a_subscription_record_that_cannot_be_read_keeps_its_jobs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(sink.received().is_empty());
-    let retrying: usize = redis::cmd("ZCARD")
-        .arg("{test}:retry")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let retrying = count_all(&mut conn, "ZCARD", "retry").await;
     let jobs = app.stream_len("{test}:deliveries").await + retrying;
     assert!(jobs >= 1, "the job is kept, not discarded");
     // Repaired, the job is delivered.

@@ -66,12 +66,12 @@ async fn a_redrive_behind_10000_other_dead_letters_continues_from_its_cursor() {
     let mine = mine["id"].as_str().unwrap();
     append(
         &app,
-        "{test}:dead",
+        &part_key(0, "dead"),
         10_200,
         &dead_job(&event, "sub_someone_else"),
     )
     .await;
-    append(&app, "{test}:dead", 1, &dead_job(&event, mine)).await;
+    append(&app, &part_key(0, "dead"), 1, &dead_job(&event, mine)).await;
 
     let (status, first) = admin(
         &app,
@@ -119,7 +119,7 @@ async fn a_range_replay_is_bounded_per_call_and_continues_from_its_cursor() {
     let path = format!("/v1/subscriptions/{}/replay", sub["id"].as_str().unwrap());
     append(
         &app,
-        "{test}:events",
+        &part_key(0, "events"),
         10_050,
         &[
             ("id", "evt_x".into()),
@@ -164,7 +164,7 @@ async fn an_idempotency_key_is_held_only_a_minute_while_its_request_runs() {
         .await;
     append(
         &app,
-        "{test}:events",
+        &part_key(0, "events"),
         60_000,
         &[
             ("id", "evt_x".into()),

@@ -87,17 +87,17 @@ impl Replica {
     /// The event ids (ours) the replica holds.
     fn stored_ids(&self) -> Vec<String> {
         let mut conn = self.connection().unwrap();
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg("{test}:events")
-            .arg("-")
-            .arg("+")
-            .query(&mut conn)
-            .unwrap();
-        reply
-            .ids
-            .iter()
-            .filter_map(|e| e.get::<String>("id"))
-            .collect()
+        let mut ids = Vec::new();
+        for n in 0..TEST_PARTITIONS {
+            let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+                .arg(part_key(n, "events"))
+                .arg("-")
+                .arg("+")
+                .query(&mut conn)
+                .unwrap();
+            ids.extend(reply.ids.iter().filter_map(|e| e.get::<String>("id")));
+        }
+        ids
     }
 }
 

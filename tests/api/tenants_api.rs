@@ -165,7 +165,7 @@ impl World {
         });
         let mut conn = self.app.redis.conn().await;
         redis::cmd("XADD")
-            .arg("{test}:dead")
+            .arg(part_key(0, "dead"))
             .arg("*")
             .arg("job")
             .arg(job.to_string())
@@ -173,8 +173,9 @@ impl World {
             .arg("HTTP 500")
             .arg("failed_at")
             .arg(chrono::Utc::now().timestamp_millis())
-            .query_async(&mut conn)
+            .query_async::<String>(&mut conn)
             .await
+            .map(|id| format!("{id}-0")) // its position: partition 0
             .unwrap()
     }
 

@@ -1,0 +1,102 @@
+//! Settling an attempt: the job's fate in its partition (one atomic script), then its record in
+//! the registry (delivery log, failure streak), which on a cluster is another slot: that second
+//! step is idempotent and retried, and its failure never undoes or repeats the delivery.
+
+use super::{Job, Partition, QueueError};
+
+/// Everything the settle script needs about one job.
+pub struct Settlement<'a> {
+    pub entry_id: &'a str,
+    /// The job to schedule (retry, defer) or keep (dead); its subscription's keys are used.
+    pub job: &'a Job,
+    pub settle: Settle,
+    pub reason: &'a str,
+    pub now_ms: i64,
+    /// The attempt-log entry; none: nothing is logged.
+    pub log: Option<&'a super::LoggedAttempt>,
+    pub log_len: usize,
+}
+
+/// How a settled attempt ends, for the settle script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    Delivered,
+    Retry {
+        due_ms: i64,
+    },
+    Dead,
+    /// Not attempted now (per-subscription cap reached): back to the schedule, attempt unchanged.
+    Defer {
+        due_ms: i64,
+    },
+}
+
+/// Tries of the registry record before it is given up (logged and counted).
+const RECORD_TRIES: usize = 3;
+
+impl Partition {
+    /// Settles one job; returns since when (ms) its subscription has been failing, if it is.
+    pub async fn settle(&self, settlement: Settlement<'_>) -> Result<Option<i64>, QueueError> {
+        let Settlement {
+            entry_id,
+            job,
+            settle,
+            reason,
+            now_ms,
+            log,
+            log_len,
+        } = settlement;
+        let (kind, due_ms) = match settle {
+            Settle::Delivered => ("delivered", 0),
+            Settle::Retry { due_ms } => ("retry", due_ms),
+            Settle::Dead => ("dead", 0),
+            Settle::Defer { due_ms } => ("defer", due_ms),
+        };
+        let mut invocation = self.scripts.settle.prepare_invoke();
+        invocation
+            .key(self.keys.deliveries())
+            .key(self.keys.retry())
+            .key(self.keys.dead())
+            .arg(super::DELIVER_GROUP)
+            .arg(entry_id)
+            .arg(kind)
+            .arg(due_ms)
+            // Only a retry, a deferral and a dead letter keep the job.
+            .arg(match settle {
+                Settle::Delivered => String::new(),
+                _ => job.to_json(),
+            })
+            .arg(reason)
+            .arg(now_ms);
+        let mut conn = self.conn();
+        let _settled: i64 = self
+            .bounded("settle script", invocation.invoke_async(&mut conn))
+            .await?;
+        let attempt_key = format!("{}:{entry_id}:{}", self.index, job.attempt);
+        let mut record = self.scripts.attempt_record.prepare_invoke();
+        record
+            .key(self.queue.keys.attempts(&job.subscription_id))
+            .key(self.queue.keys.subscription(&job.subscription_id))
+            .arg(kind)
+            .arg(now_ms)
+            .arg(log_len)
+            .arg(&attempt_key);
+        for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
+            record.arg(field).arg(value);
+        }
+        let mut last_error = None;
+        for _ in 0..RECORD_TRIES {
+            match self
+                .bounded("attempt record script", record.invoke_async(&mut conn))
+                .await
+            {
+                Ok(failing_since) => return Ok(failing_since),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        if let Some(error) = last_error {
+            tracing::warn!(%error, subscription_id = %job.subscription_id, "the attempt is settled but its delivery-log entry and failure streak could not be recorded");
+        }
+        Ok(None)
+    }
+}
