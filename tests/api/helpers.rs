@@ -326,9 +326,10 @@ pub async fn spawn_app_on_with(redis: TestRedis, edit: impl FnOnce(String) -> St
     }
 }
 
-type Running = tokio::task::JoinHandle<std::io::Result<()>>;
+pub type Running = tokio::task::JoinHandle<std::io::Result<()>>;
 
-async fn start(toml: &str) -> (String, ServerHandle, Running) {
+/// Builds and runs the application from this config; its address, handle and task.
+pub async fn start(toml: &str) -> (String, ServerHandle, Running) {
     let config = Config::from_toml(toml, Vec::new()).expect("valid test config");
     let application = Application::build(config)
         .await

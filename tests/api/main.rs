@@ -1,6 +1,8 @@
 //! End-to-end tests: the application as `main` builds it, a real redis-server per test, real HTTP.
 
 mod cli;
+mod cluster;
+mod cluster_harness;
 mod crash;
 mod delivery;
 mod events_api;
