@@ -23,10 +23,7 @@ pub fn cluster_toml(cluster: &TestCluster, edit: impl FnOnce(String) -> String) 
             "url = \"redis://127.0.0.1:1\"",
             &format!("mode = \"cluster\"\n{}", cluster.urls_toml()),
         )
-        .replace(
-            &format!("partitions = {TEST_PARTITIONS}"),
-            "partitions = 8",
-        );
+        .replace(&format!("partitions = {TEST_PARTITIONS}"), "partitions = 8");
     edit(toml)
 }
 
@@ -86,7 +83,10 @@ pub async fn post_tracking(
     .unwrap();
     client
         .post(format!("{base}/ingest/flexops"))
-        .header("X-FlexOps-Signature", hmac_sha256_hex(FLEXOPS_SECRET, &body))
+        .header(
+            "X-FlexOps-Signature",
+            hmac_sha256_hex(FLEXOPS_SECRET, &body),
+        )
         .timeout(Duration::from_secs(5))
         .body(body)
         .send()
@@ -223,7 +223,13 @@ async fn everything_works_the_same_on_a_cluster() {
     let (status, ready) = app.json(Method::GET, "/readyz", None).await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["partitions"].as_object().unwrap().len(), 8, "{ready}");
-    assert!(ready["partitions"].as_object().unwrap().values().all(|v| v == "up"));
+    assert!(
+        ready["partitions"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| v == "up")
+    );
     let metrics = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -241,4 +247,199 @@ async fn everything_works_the_same_on_a_cluster() {
             "partition {partition} has no depth gauge"
         );
     }
+}
+
+/// What the senders saw: per shipment number, the event ids of a 200, or none.
+type Answers = std::sync::Arc<std::sync::Mutex<Vec<(usize, Option<Vec<String>>)>>>;
+
+/// Sends webhooks for shipments `from..` from `senders` tasks until `stop`, recording answers.
+fn send_until(
+    app: &ClusterApp,
+    from: usize,
+    senders: usize,
+    stop: tokio::sync::watch::Receiver<bool>,
+    answers: Answers,
+) -> tokio::task::JoinSet<()> {
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(from));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..senders {
+        let (client, base) = (app.client.clone(), app.address.clone());
+        let (next, stop, answers) = (next.clone(), stop.clone(), answers.clone());
+        tasks.spawn(async move {
+            while !*stop.borrow() {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let ids = answered_ids(post_tracking(&client, &base, n).await).await;
+                answers.lock().unwrap().push((n, ids));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
+    tasks
+}
+
+async fn answered_ids(response: reqwest::Result<reqwest::Response>) -> Option<Vec<String>> {
+    let response = response.ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let answer: Value = response.json().await.ok()?;
+    Some(
+        answer["events"]
+            .as_array()?
+            .iter()
+            .filter_map(|id| id.as_str().map(String::from))
+            .collect(),
+    )
+}
+
+/// Traffic, a master SIGKILLed in the middle of it, and traffic through the failover; returns
+/// the answers.
+async fn failover_under_traffic(
+    cluster: &mut TestCluster,
+    app: &ClusterApp,
+    restart_victim: bool,
+) -> Vec<(usize, Option<Vec<String>>)> {
+    let answers: Answers = Default::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut senders = send_until(app, 0, 4, stopped, answers.clone());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let victim = cluster.masters()[0];
+    cluster.kill(victim);
+    let killed_at = answers.lock().unwrap().len();
+    // Through the failover (node timeout 1.5 s plus the election) and a little beyond.
+    cluster.wait_until_healthy(3, 0, Duration::from_secs(30));
+    if restart_victim {
+        // The crashed node comes back as the new master's replica: WAIT can be met again.
+        cluster.restart(victim);
+        cluster.wait_until_healthy(3, 1, Duration::from_secs(30));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = stop.send(true);
+    while senders.join_next().await.is_some() {}
+    let answers = answers.lock().unwrap().clone();
+    let during = &answers[killed_at..];
+    assert!(
+        during.iter().any(|(_, ids)| ids.is_some()),
+        "the partitions of the other masters kept accepting"
+    );
+    answers
+}
+
+/// Resends every request not answered 200 until it is (as its provider would); the ids of all.
+async fn resend_until_accepted(
+    app: &ClusterApp,
+    answers: &[(usize, Option<Vec<String>>)],
+) -> HashSet<String> {
+    let mut accepted = HashSet::new();
+    for (n, ids) in answers {
+        let ids = match ids {
+            Some(ids) => ids.clone(),
+            None => {
+                let deadline = Instant::now() + WAIT;
+                loop {
+                    if let Some(ids) = answered_ids(app.post_tracking(*n).await).await {
+                        break ids;
+                    }
+                    assert!(Instant::now() < deadline, "shipment {n} never accepted");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        accepted.extend(ids);
+    }
+    accepted
+}
+
+async fn delivered_to(sink: &Sink, wanted: &HashSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: HashSet<String> = sink
+            .received()
+            .iter()
+            .map(|r| r.webhook_id().to_string())
+            .collect();
+        let missing = wanted.difference(&got).count();
+        if missing == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} of {} accepted webhooks were never delivered",
+            wanted.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn wait_ready_everywhere(app: &ClusterApp) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (status, ready) = app.json(Method::GET, "/readyz", None).await;
+        let all_up = ready["partitions"]
+            .as_object()
+            .is_some_and(|p| p.len() == 8 && p.values().all(|v| v == "up"));
+        if status == 200 && all_up {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not ready again: {ready}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_wait_replicas_a_master_killed_under_traffic_loses_no_acknowledged_webhook() {
+    let mut cluster = TestCluster::start(3, 1);
+    let app = ClusterApp::start(&cluster_toml(&cluster, |t| {
+        t.replace(
+            "retry_after_secs = 7",
+            "retry_after_secs = 7\nwait_replicas = 1\nwait_timeout_ms = 300",
+        )
+    }))
+    .await;
+    let sink = Sink::start().await;
+    let (status, _) = app
+        .json(
+            Method::POST,
+            "/v1/subscriptions",
+            Some(json!({"url": sink.url, "events": ["*"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let answers = failover_under_traffic(&mut cluster, &app, true).await;
+    let acknowledged: HashSet<String> = answers
+        .iter()
+        .filter_map(|(_, ids)| ids.clone())
+        .flatten()
+        .collect();
+    assert!(!acknowledged.is_empty());
+    // Every webhook answered 200 is delivered; those answered otherwise only need resending.
+    delivered_to(&sink, &acknowledged).await;
+    let all = resend_until_accepted(&app, &answers).await;
+    delivered_to(&sink, &all).await;
+    wait_ready_everywhere(&app).await;
+}
+
+#[tokio::test]
+async fn without_wait_replicas_a_failover_is_survived_without_a_restart() {
+    let mut cluster = TestCluster::start(3, 1);
+    let app = ClusterApp::start(&cluster_toml(&cluster, |t| t)).await;
+    let sink = Sink::start().await;
+    let (status, _) = app
+        .json(
+            Method::POST,
+            "/v1/subscriptions",
+            Some(json!({"url": sink.url, "events": ["*"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let answers = failover_under_traffic(&mut cluster, &app, false).await;
+    wait_ready_everywhere(&app).await;
+    // After the failover, webhooks of every partition are accepted and delivered again.
+    let after: Vec<(usize, Option<Vec<String>>)> =
+        (1_000_000..1_000_040).map(|n| (n, None)).collect();
+    let accepted = resend_until_accepted(&app, &after).await;
+    assert_eq!(accepted.len(), 40);
+    delivered_to(&sink, &accepted).await;
+    assert!(!answers.is_empty());
 }

@@ -67,7 +67,12 @@ impl TestCluster {
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(redis_server())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+            .args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ])
             .args(["--cluster-node-timeout", "1500", "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", "everysec"])
             .arg("--dir")
@@ -87,6 +92,7 @@ impl TestCluster {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
+        let _ = child.wait();
         None
     }
 
@@ -130,6 +136,16 @@ impl TestCluster {
         }
     }
 
+    /// Starts the node on `port` again (same directory: it rejoins the cluster, as a replica
+    /// when its master was failed over).
+    pub fn restart(&mut self, port: u16) {
+        let i = self.ports.iter().position(|&p| p == port).unwrap();
+        let child = self
+            .spawn_node(port)
+            .expect("the node restarts on its port");
+        self.children[i] = Some(child);
+    }
+
     /// Every live node sees `cluster_state:ok`, `masters` masters and their replicas in sync.
     pub fn wait_until_healthy(&self, masters: usize, replicas: usize, limit: Duration) {
         let deadline = Instant::now() + limit;
@@ -157,36 +173,12 @@ impl TestCluster {
         }
     }
 
-    /// Commands each live master has processed (from `INFO stats`).
-    pub fn commands_per_master(&self) -> Vec<(u16, u64)> {
-        self.masters()
-            .into_iter()
-            .map(|p| {
-                let count = info(p, "stats")
-                    .lines()
-                    .find_map(|l| l.strip_prefix("total_commands_processed:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                (p, count)
-            })
-            .collect()
-    }
-
     /// Keys each live master holds.
     pub fn keys_per_master(&self) -> Vec<(u16, u64)> {
         self.masters()
             .into_iter()
             .map(|p| (p, cli(p, &["DBSIZE"]).trim().parse().unwrap_or(0)))
             .collect()
-    }
-
-    /// A client for inspecting the cluster directly.
-    pub async fn conn(&self) -> redis::cluster_async::ClusterConnection {
-        redis::cluster::ClusterClient::new(self.urls())
-            .unwrap()
-            .get_async_connection()
-            .await
-            .unwrap()
     }
 }
 

@@ -62,16 +62,31 @@ pub fn start(config: &std::path::Path, role: &str, port: u16) -> Process {
 #[tokio::test]
 async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
     let redis = TestRedis::start();
+    sigkill_mid_delivery(test_config_toml(&redis.url())).await;
+}
+
+#[tokio::test]
+async fn sigkill_in_the_middle_of_deliveries_loses_nothing_on_a_cluster() {
+    let cluster = crate::cluster_harness::TestCluster::start(3, 0);
+    sigkill_mid_delivery(crate::cluster::cluster_toml(&cluster, |t| t)).await;
+}
+
+/// Ingests, starts delivering, SIGKILLs the deliverer part-way and checks that a successor
+/// delivers every accepted event, repeating at most what was in flight.
+async fn sigkill_mid_delivery(config: String) {
     let sinks = [Sink::start().await, Sink::start().await];
     let port = free_port();
-    let config = test_config_toml(&redis.url())
+    let config = config
         .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"))
         .replace("concurrency = 16", &format!("concurrency = {IN_FLIGHT}"))
         .replace(
             "per_subscription_in_flight = 4",
             &format!("per_subscription_in_flight = {IN_FLIGHT}"),
         );
-    let path = std::env::temp_dir().join(format!("shiprelay-crash-{}.toml", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "shiprelay-crash-{}-{port}.toml",
+        std::process::id()
+    ));
     std::fs::write(&path, config).unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
@@ -98,7 +113,8 @@ async fn sigkill_in_the_middle_of_deliveries_loses_nothing() {
             let _permit = gate.acquire().await.unwrap();
             let body = serde_json::to_vec(&json!({
                 "id": format!("evt_{i}"), "type": "tracking.updated",
-                "data": {"trackingNumber": "1Z999AA10123456784", "carrier": "ups", "status": "in_transit"}
+                // One shipment each, so the events spread over the partitions.
+                "data": {"trackingNumber": format!("1Z999AA1{i:010}"), "carrier": "ups", "status": "in_transit"}
             }))
             .unwrap();
             let response = client
