@@ -11,9 +11,15 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::{self, AuthError, HeaderSource};
 use crate::config::Source;
+use crate::delivery::cache::SubscriptionCache;
 use crate::event::EventType;
 use crate::providers::{self, Context, NormalizeError};
-use crate::queue::{Enqueued, Enqueuer, QuarantineEntry, Queue, QueueError};
+use crate::queue::{Enqueued, Enqueuer, FanOut, QuarantineEntry, Queue, QueueError};
+
+/// How old a subscriptions snapshot the enqueue may plan jobs with before asking Redis again.
+/// Older is safe (the partition's version check sends its events to a router instead), so this
+/// only bounds how long after a subscription change that costs a router's work.
+const SNAPSHOT_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// One provider request, as the HTTP layer hands it over.
 pub struct Request<'a> {
@@ -49,6 +55,8 @@ pub struct Ingestor {
     sources: HashMap<String, Source>,
     queue: Queue,
     enqueuer: Enqueuer,
+    /// The subscriptions the enqueue fans events out to itself.
+    subscriptions: SubscriptionCache,
     dedupe_ttl_secs: u64,
 }
 
@@ -57,6 +65,7 @@ impl Ingestor {
     pub fn new(
         sources: Vec<Source>,
         queue: Queue,
+        subscriptions: SubscriptionCache,
         dedupe_ttl_secs: u64,
     ) -> Result<Ingestor, crate::queue::QueueError> {
         let sources = sources.into_iter().map(|s| (s.id.clone(), s)).collect();
@@ -64,8 +73,23 @@ impl Ingestor {
             sources,
             enqueuer: Enqueuer::spawn(queue.clone())?,
             queue,
+            subscriptions,
             dedupe_ttl_secs,
         })
+    }
+
+    /// The jobs of `events` per a recent snapshot, or none when it cannot be had (the router
+    /// fans them out then).
+    async fn fan_out(&self, events: &[crate::event::Event]) -> Option<FanOut> {
+        let (subscriptions, version) = self.subscriptions.recent(SNAPSHOT_MAX_AGE).await?;
+        let targets = events
+            .iter()
+            .map(|event| {
+                let head = crate::event::EventHead::from(event);
+                crate::delivery::route::targets(&head, None, &subscriptions)
+            })
+            .collect();
+        Some(FanOut { version, targets })
     }
 
     pub fn source(&self, id: &str) -> Option<&Source> {
@@ -92,16 +116,21 @@ impl Ingestor {
         let mut random = rand::random::<u128>;
         match providers::normalize(&source.provider, cx, request.body, &mut random) {
             Ok(normalized) => {
-                let enqueued = self
+                let fan_out = self.fan_out(&normalized.events).await;
+                let outcome = self
                     .enqueuer
                     .enqueue(
                         &source.id,
                         &normalized.dedupe_key,
                         &normalized.events,
                         self.dedupe_ttl_secs,
+                        fan_out,
                     )
                     .await?;
-                Ok(match enqueued {
+                if outcome.snapshot_stale {
+                    self.subscriptions.expire().await;
+                }
+                Ok(match outcome.enqueued {
                     Enqueued::Accepted(ids) => Outcome::Accepted {
                         ids,
                         types: normalized.events.iter().map(|e| e.event_type).collect(),

@@ -53,6 +53,9 @@ impl Application {
         let sources = config.sources.clone();
         let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
         let ingest_queue = queue.clone();
+        // One snapshot for every HTTP worker thread's enqueue.
+        let ingest_subscriptions = crate::delivery::cache::SubscriptionCache::new(queue.clone())
+            .counting_unreadable(metrics.unreadable_records.clone());
         let state = web::Data::new(AppState {
             queue: queue.clone(),
             metrics: metrics.clone(),
@@ -78,6 +81,9 @@ impl Application {
         });
         let queue = state.queue.clone();
         refuse_old_redis(&queue).await?;
+        if let Err(error) = queue.publish_version().await {
+            tracing::warn!(%error, "could not copy the subscriptions version into the partitions yet");
+        }
         adopt_existing_subscriptions(&state).await;
         let mut server = HttpServer::new(move || {
             let app = App::new()
@@ -97,8 +103,13 @@ impl Application {
                 .separate()
                 .expect("Queue::connect accepted these settings");
             app.app_data(web::Data::new(
-                Ingestor::new(sources.clone(), ingest_queue, dedupe_ttl_secs)
-                    .expect("Queue::connect accepted these settings"),
+                Ingestor::new(
+                    sources.clone(),
+                    ingest_queue,
+                    ingest_subscriptions.clone(),
+                    dedupe_ttl_secs,
+                )
+                .expect("Queue::connect accepted these settings"),
             ))
         })
         .client_request_timeout(Duration::from_secs(settings.server.header_timeout_secs))

@@ -128,9 +128,13 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         check(value > 0, path, "must be positive".into());
     }
     check(
-        s.redis.events_retention_secs > 0,
+        s.redis.events_retention_secs > s.delivery.max_age_secs,
         "redis.events_retention_secs",
-        "must be positive".into(),
+        format!(
+            "must be longer than delivery.max_age_secs ({} s): jobs reference their events until \
+             they are delivered or dead",
+            s.delivery.max_age_secs
+        ),
     );
     check(
         s.metrics.listen.is_empty() == s.metrics.public,

@@ -24,6 +24,8 @@ pub struct SubscriptionCache {
 #[derive(Default)]
 struct Snapshot {
     version: Option<u64>,
+    /// When the version was last compared with Redis's.
+    checked_at: Option<std::time::Instant>,
     current: Arc<Subscriptions>,
 }
 
@@ -109,8 +111,33 @@ impl SubscriptionCache {
 
     /// The subscriptions as of now (reloaded if any changed since the last call).
     pub async fn current(&self) -> Result<Arc<Subscriptions>, QueueError> {
+        Ok(self.current_versioned().await?.0)
+    }
+
+    /// The snapshot and its version, compared with Redis's at most every `max_age` (the enqueue's
+    /// version check makes an older snapshot safe: it only means the router fans out instead);
+    /// `None` when Redis cannot be asked.
+    pub async fn recent(&self, max_age: std::time::Duration) -> Option<(Arc<Subscriptions>, u64)> {
+        {
+            let state = self.state.lock().await;
+            if let (Some(version), Some(at)) = (state.version, state.checked_at)
+                && at.elapsed() < max_age
+            {
+                return Some((state.current.clone(), version));
+            }
+        }
+        self.current_versioned().await.ok()
+    }
+
+    /// Makes the next [`SubscriptionCache::recent`] ask Redis.
+    pub async fn expire(&self) {
+        self.state.lock().await.checked_at = None;
+    }
+
+    async fn current_versioned(&self) -> Result<(Arc<Subscriptions>, u64), QueueError> {
         let version = self.queue.subscriptions_version().await?;
         let mut state = self.state.lock().await;
+        state.checked_at = Some(std::time::Instant::now());
         if state.version != Some(version) {
             let (mut all, mut unreadable) = (Vec::new(), HashSet::new());
             for (id, record) in self.queue.subscriptions_all().await? {
@@ -137,6 +164,6 @@ impl SubscriptionCache {
             state.current = Arc::new(current);
             state.version = Some(version);
         }
-        Ok(state.current.clone())
+        Ok((state.current.clone(), version))
     }
 }

@@ -1,45 +1,52 @@
 //! Fan-out: each stored event becomes one delivery job per matching subscription, so a slow or
-//! failing subscriber never delays another. `plan` is pure; `run` is the loop around it.
+//! failing subscriber never delays another. `targets` is pure, and the enqueue uses it too (it
+//! fans out itself when its snapshot is current); `run` is the loop for the rest.
 
 use std::time::Duration;
 
 use super::cache::{SubscriptionCache, Subscriptions};
 use crate::event::EventHead;
-use crate::queue::{Job, jobs_json};
-use crate::queue::{Partition, RoutableEvent, Take};
+use crate::queue::{Partition, RoutableEvent, Routed, Take};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::matching::EventFacts;
 
-/// The jobs for one stored event: for its target subscription alone when it has one (a test
-/// ping or a replay to one subscription), else for every enabled subscription whose filters and
-/// tenant admit it.
-pub fn plan(
-    event_json: &str,
+/// The subscriptions one event goes to: its target alone when it has one (a replay to one
+/// subscription), else every enabled subscription whose filters and tenant admit it.
+pub fn targets(
+    event: &EventHead,
     target: Option<&str>,
     subscriptions: &Subscriptions,
-) -> Result<Vec<Job>, String> {
-    let event: EventHead =
-        serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
-    let jobs = match target {
+) -> Vec<String> {
+    match target {
         Some(id) => subscriptions
             .get(id)
-            .map(|s| Job::first(&event, event_json, &s.id))
+            .map(|s| s.id.clone())
             .into_iter()
             .collect(),
         None => {
-            let facts = EventFacts::of(&event);
+            let facts = EventFacts::of(event);
             subscriptions
                 .all
                 .iter()
                 .filter(|s| subscriptions.admits(s, &facts))
-                .map(|s| Job::first(&event, event_json, &s.id))
+                .map(|s| s.id.clone())
                 .collect()
         }
-    };
-    Ok(jobs)
+    }
 }
 
-/// One partition's router.
+/// [`targets`] of a stored event's JSON.
+pub fn plan(
+    event_json: &str,
+    target: Option<&str>,
+    subscriptions: &Subscriptions,
+) -> Result<Vec<String>, String> {
+    let event: EventHead =
+        serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
+    Ok(targets(&event, target, subscriptions))
+}
+
+/// One partition's router: fans out the events the enqueue could not (its snapshot was stale).
 pub struct Router {
     pub queue: Partition,
     pub cache: SubscriptionCache,
@@ -96,20 +103,24 @@ impl Router {
             return Ok(());
         }
         let subscriptions = self.cache.current().await?;
-        let routed: Vec<(String, Vec<String>)> = entries
+        let routed: Vec<Routed> = entries
             .iter()
             .map(|entry| {
-                let jobs = match &entry.json {
-                    Some(json) => {
-                        let target = entry.target.as_deref();
-                        plan(json, target, &subscriptions).unwrap_or_else(|reason| {
-                            tracing::error!(entry = %entry.entry_id, %reason, "event cannot be routed; acknowledged without jobs");
-                            Vec::new()
-                        })
+                let subscriptions = match &entry.json {
+                    Some(json) => plan(json, None, &subscriptions).unwrap_or_else(|reason| {
+                        tracing::error!(entry = %entry.event_entry, %reason, "event cannot be routed; acknowledged without jobs");
+                        Vec::new()
+                    }),
+                    None => {
+                        tracing::error!(entry = %entry.event_entry, "routed event is no longer stored; acknowledged without jobs");
+                        Vec::new()
                     }
-                    None => Vec::new(),
                 };
-                (entry.entry_id.clone(), jobs_json(&jobs))
+                Routed {
+                    routing_entry: entry.entry_id.clone(),
+                    event_entry: entry.event_entry.clone(),
+                    subscriptions,
+                }
             })
             .collect();
         self.queue.fan_out(&routed).await?;

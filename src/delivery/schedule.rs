@@ -11,6 +11,9 @@ use crate::shutdown::Shutdown;
 const PUMP_INTERVAL: Duration = Duration::from_millis(200);
 const PUMP_BATCH: usize = 500;
 const TRIM_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the partition's copy of the subscriptions version is brought up to date (see
+/// `queue/version.rs`).
+const VERSION_COPY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// One partition's scheduler; the one of partition 0 also trims the (registry) quarantine.
 pub struct Scheduler {
@@ -24,7 +27,22 @@ pub struct Scheduler {
 impl Scheduler {
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut last_trim: Option<tokio::time::Instant> = None;
+        let mut last_copy: Option<tokio::time::Instant> = None;
         while !shutdown.is_stopping() {
+            if last_copy.is_none_or(|t| t.elapsed() >= VERSION_COPY_INTERVAL) {
+                last_copy = Some(tokio::time::Instant::now());
+                let registry: &Queue = &self.queue;
+                match registry.subscriptions_version().await {
+                    Ok(version) => {
+                        if let Err(error) = self.queue.copy_version(version).await {
+                            tracing::warn!(%error, "copying the subscriptions version failed");
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "reading the subscriptions version failed")
+                    }
+                }
+            }
             let now_ms = chrono::Utc::now().timestamp_millis();
             match self.queue.pump_due(now_ms, PUMP_BATCH).await {
                 Ok(moved) if moved == PUMP_BATCH => continue, // more are due: no pause

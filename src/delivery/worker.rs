@@ -137,6 +137,10 @@ impl Worker {
                     worker.drop_unreadable(&entry.entry_id).await;
                     continue;
                 };
+                if entry.event_gone {
+                    worker.dead_for_lost_event(&entry.entry_id, &job).await;
+                    continue;
+                }
                 let Some(own) = limits.try_acquire(
                     &job.subscription_id,
                     worker.settings.per_subscription_in_flight,
@@ -190,6 +194,18 @@ impl Worker {
         tracing::error!(entry = %entry_id, "unreadable delivery job dropped");
         if let Err(error) = self.queue.discard(entry_id).await {
             tracing::warn!(%error, "could not drop an unreadable job; it will be reclaimed");
+        }
+    }
+
+    /// A job whose event is no longer stored cannot be delivered: it becomes a dead letter that
+    /// says so (the retention is validated to outlast every job's retries, so this takes a
+    /// configuration change or a Redis that lost data).
+    async fn dead_for_lost_event(&self, entry_id: &str, job: &Job) {
+        tracing::error!(entry = %entry_id, subscription_id = %job.subscription_id, "the job's event is no longer stored; dead-lettered");
+        self.metrics.count_delivery("dead");
+        let reason = "the event is no longer stored (past redis.events_retention_secs)";
+        if let Err(error) = self.settle(entry_id, job, Settle::Dead, reason, None).await {
+            tracing::warn!(%error, "could not dead-letter a job whose event is gone");
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use redis::streams::{StreamRangeReply, StreamReadReply};
 
 use super::Job;
-use super::stream::{StreamId, entry, text};
+use super::stream::{StreamId, entry};
 use super::{Partition, Queue, QueueError};
 
 pub use super::settle::{Settle, Settlement};
@@ -29,7 +29,7 @@ impl Partition {
     /// Creates the `route` and `deliver` groups (and their streams) unless they exist.
     pub async fn ensure_groups(&self) -> Result<(), QueueError> {
         for (stream, group) in [
-            (self.keys.events(), ROUTE_GROUP),
+            (self.keys.routing(), ROUTE_GROUP),
             (self.keys.deliveries(), DELIVER_GROUP),
         ] {
             let mut conn = self.conn();
@@ -165,8 +165,8 @@ impl Partition {
             .await
     }
 
-    /// Appends jobs to the deliveries stream (replay), all or none.
-    pub async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<(), QueueError> {
+    /// Appends first-attempt jobs referencing this partition's events (replay), all or none.
+    pub async fn enqueue_refs(&self, jobs: &[super::JobRef]) -> Result<(), QueueError> {
         if jobs.is_empty() {
             return Ok(());
         }
@@ -176,8 +176,10 @@ impl Partition {
             pipe.cmd("XADD")
                 .arg(self.keys.deliveries())
                 .arg("*")
-                .arg("job")
-                .arg(job.to_json())
+                .arg("e")
+                .arg(&job.event_entry)
+                .arg("s")
+                .arg(&job.subscription_id)
                 .ignore();
         }
         let mut conn = self.conn();
@@ -201,40 +203,26 @@ impl Partition {
             .await
     }
 
-    /// Trims the events stream below `min_id`, but never past an event the router has not
-    /// finished with (its last delivered id and oldest pending entry).
+    /// Trims the events stream below `min_id_ms`, but never past an event still waiting to be
+    /// routed (the oldest routing entry: it was written with, or after, its event).
     pub async fn trim_events(&self, min_id_ms: i64) -> Result<(), QueueError> {
         let mut conn = self.conn();
-        let groups: Vec<HashMap<String, redis::Value>> = self
+        let oldest: StreamRangeReply = self
             .bounded(
-                "XINFO GROUPS",
-                redis::cmd("XINFO")
-                    .arg("GROUPS")
-                    .arg(self.keys.events())
+                "XRANGE routing",
+                redis::cmd("XRANGE")
+                    .arg(self.keys.routing())
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1)
                     .query_async(&mut conn),
             )
             .await?;
-        let route = groups
-            .iter()
-            .find(|g| text(g.get("name")).as_deref() == Some(ROUTE_GROUP));
-        let Some(route) = route else {
-            return Ok(()); // no router yet: keep everything
-        };
-        let mut bound = StreamId::parse(&text(route.get("last-delivered-id")).unwrap_or_default())
-            .unwrap_or(StreamId(0, 0));
-        let pending: (u64, Option<String>, Option<String>, redis::Value) = self
-            .bounded(
-                "XPENDING",
-                redis::cmd("XPENDING")
-                    .arg(self.keys.events())
-                    .arg(ROUTE_GROUP)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        if let Some(oldest) = pending.1.as_deref().and_then(StreamId::parse) {
-            bound = bound.min(oldest);
+        let mut cutoff = StreamId(u64::try_from(min_id_ms).unwrap_or(0), 0);
+        if let Some(routing) = oldest.ids.first().and_then(|e| StreamId::parse(&e.id)) {
+            cutoff = cutoff.min(StreamId(routing.0, 0));
         }
-        let cutoff = StreamId(u64::try_from(min_id_ms).unwrap_or(0), 0).min(bound);
         if cutoff > StreamId(0, 0) {
             let _: i64 = self
                 .bounded(
@@ -243,7 +231,7 @@ impl Partition {
                         .arg(self.keys.events())
                         .arg("MINID")
                         .arg("~")
-                        .arg(format!("{}-{}", cutoff.0, cutoff.1))
+                        .arg(cutoff.to_string())
                         .query_async(&mut conn),
                 )
                 .await?;

@@ -44,6 +44,15 @@ pub enum Enqueued {
     Duplicate(Vec<String>),
 }
 
+/// The subscriptions each event of a request goes to, per a snapshot of this version: the enqueue
+/// writes their jobs itself when the partition's copy of the version is this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanOut {
+    pub version: u64,
+    /// Per event, in order: the ids of the subscriptions it goes to.
+    pub targets: Vec<Vec<String>>,
+}
+
 /// One provider request, serialised and ready for the script.
 struct Request {
     seen_key: String,
@@ -51,6 +60,8 @@ struct Request {
     ids_json: String,
     /// Per event: its id-index key, id, type and CloudEvent JSON.
     events: Vec<[String; 4]>,
+    /// Per event: the subscriptions it goes to, and the snapshot version they are from.
+    fan_out: Option<FanOut>,
 }
 
 impl Request {
@@ -60,7 +71,9 @@ impl Request {
         dedupe_key: &str,
         events: &[Event],
         dedupe_ttl_secs: u64,
+        fan_out: Option<FanOut>,
     ) -> Result<Request, QueueError> {
+        let events_len = events.len();
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
         let events = events
@@ -81,6 +94,7 @@ impl Request {
             dedupe_ttl_secs,
             ids_json,
             events,
+            fan_out: fan_out.filter(|f| f.targets.len() == events_len),
         })
     }
 
@@ -90,28 +104,67 @@ impl Request {
 }
 
 impl Partition {
-    /// Enqueues several requests in one script call; one outcome per request, in order.
-    async fn enqueue_batch(&self, requests: &[Request]) -> Result<Vec<Enqueued>, QueueError> {
+    /// Enqueues several requests in one script call; whether the snapshot was current, and one
+    /// outcome per request, in order.
+    async fn enqueue_batch(&self, requests: &[Request]) -> Result<Batch, QueueError> {
+        // One version per call: requests with different snapshots (rare) are routed later.
+        let version = requests
+            .first()
+            .and_then(|r| r.fan_out.as_ref())
+            .map(|f| f.version)
+            .filter(|v| {
+                requests
+                    .iter()
+                    .all(|r| r.fan_out.as_ref().map(|f| f.version) == Some(*v))
+            });
         let mut invocation = self.scripts.enqueue.prepare_invoke();
         invocation
             .key(self.keys.events())
+            .key(self.keys.deliveries())
+            .key(self.keys.routing())
+            .key(self.keys.subscriptions_version())
             .arg(self.index_ttl_secs)
-            .arg(u8::from(self.replication.is_some()));
+            .arg(u8::from(self.replication.is_some()))
+            .arg(version.map(|v| v.to_string()).unwrap_or_default());
         for request in requests {
             invocation
                 .key(&request.seen_key)
                 .arg(request.dedupe_ttl_secs)
                 .arg(request.events.len())
                 .arg(&request.ids_json);
-            for [index_key, id, event_type, json] in &request.events {
+            for (i, [index_key, id, event_type, json]) in request.events.iter().enumerate() {
                 invocation.key(index_key).arg(id).arg(event_type).arg(json);
+                let targets = match (&request.fan_out, version) {
+                    (Some(fan_out), Some(_)) => fan_out.targets[i].as_slice(),
+                    _ => &[],
+                };
+                invocation.arg(targets.len());
+                for target in targets {
+                    invocation.arg(target);
+                }
             }
         }
         invocation.key(self.keys.replication_mark());
         let mut conn = self.conn.clone();
-        let reply: Vec<(i64, String)> = self
+        let reply: Vec<redis::Value> = self
             .bounded("enqueue script", invocation.invoke_async(&mut conn))
             .await?;
+        let mut reply = reply.into_iter();
+        let current = reply
+            .next()
+            .and_then(|v| redis::from_redis_value::<i64>(v).ok())
+            == Some(1);
+        let reply: Vec<(i64, String)> = reply
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .filter_map(|pair| match pair {
+                [fresh, ids] => Some((
+                    redis::from_redis_value_ref::<i64>(fresh).ok()?,
+                    redis::from_redis_value_ref::<String>(ids).ok()?,
+                )),
+                _ => None,
+            })
+            .collect();
         if let Some((wanted, timeout_ms)) = self.replication {
             // On the connection that wrote, to the partition's master: WAIT counts the replicas
             // that have this client's writes (a batch of repeats wrote the replication mark, so it
@@ -133,7 +186,7 @@ impl Partition {
                 requests.len()
             )));
         }
-        reply
+        let outcomes = reply
             .into_iter()
             .map(|(fresh, stored)| {
                 let ids: Vec<String> = serde_json::from_str(&stored).map_err(|e| {
@@ -145,13 +198,32 @@ impl Partition {
                     Enqueued::Duplicate(ids)
                 })
             })
-            .collect()
+            .collect::<Result<_, QueueError>>()?;
+        Ok(Batch {
+            stale: !current,
+            outcomes,
+        })
     }
+}
+
+/// What one script call did.
+struct Batch {
+    /// The snapshot the jobs were planned with was older than the partition's version: its events
+    /// went to the routing stream, and the caller should refresh its snapshot.
+    stale: bool,
+    outcomes: Vec<Enqueued>,
+}
+
+/// What the enqueue of one request did, and whether its subscriptions snapshot was stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnqueueOutcome {
+    pub enqueued: Enqueued,
+    pub snapshot_stale: bool,
 }
 
 struct Waiting {
     request: Request,
-    reply: oneshot::Sender<Result<Enqueued, QueueError>>,
+    reply: oneshot::Sender<Result<EnqueueOutcome, QueueError>>,
 }
 
 /// Enqueues provider requests through one group-commit task per partition (see the module
@@ -190,39 +262,47 @@ impl Enqueuer {
         Ok(Enqueuer { partitions })
     }
 
-    /// Appends `events` to the events stream unless `dedupe_key` was seen from `source` within
-    /// `ttl_secs`, in one call with whatever other requests are waiting. Bounded by the Redis
-    /// command timeout as a whole; a request that gives up is not sent later.
+    /// Stores `events` (and the jobs `fan_out` plans for them) in the partition of their ordering
+    /// key unless `dedupe_key` was seen from `source` within `ttl_secs`, in one call with whatever
+    /// other requests are waiting. Bounded by the Redis command timeout as a whole; a request that
+    /// gives up is not sent later.
     pub async fn enqueue(
         &self,
         source: &str,
         dedupe_key: &str,
         events: &[Event],
         ttl_secs: u64,
-    ) -> Result<Enqueued, QueueError> {
+        fan_out: Option<FanOut>,
+    ) -> Result<EnqueueOutcome, QueueError> {
         let ordering_key = super::partition::ordering_key(events, dedupe_key);
         let index = super::partition::partition_of(ordering_key, self.partitions.len());
-        self.partitions[index]
-            .enqueue(source, dedupe_key, events, ttl_secs)
-            .await
+        let request = Request::new(
+            &self.partitions[index].partition,
+            source,
+            dedupe_key,
+            events,
+            ttl_secs,
+            fan_out,
+        )?;
+        self.partitions[index].enqueue(request).await
     }
 }
 
 impl PartitionEnqueuer {
-    async fn enqueue(
-        &self,
-        source: &str,
-        dedupe_key: &str,
-        events: &[Event],
-        ttl_secs: u64,
-    ) -> Result<Enqueued, QueueError> {
-        let request = Request::new(&self.partition, source, dedupe_key, events, ttl_secs)?;
+    async fn enqueue(&self, request: Request) -> Result<EnqueueOutcome, QueueError> {
         // With a call to spare (the task takes freed calls first when it has requests waiting),
         // the request goes at once from here: no hand-over, so an idle relay adds no latency.
         if let Ok(_call) = self.calls.try_acquire() {
-            let mut outcomes = self.partition.enqueue_batch(&[request]).await?;
-            return outcomes
-                .pop()
+            let batch = self.partition.enqueue_batch(&[request]).await?;
+            let snapshot_stale = batch.stale;
+            return batch
+                .outcomes
+                .into_iter()
+                .next()
+                .map(|enqueued| EnqueueOutcome {
+                    enqueued,
+                    snapshot_stale,
+                })
                 .ok_or_else(|| QueueError::Reply("no outcome for the request".into()));
         }
         let (reply, outcome) = oneshot::channel();
@@ -277,9 +357,12 @@ async fn send_batches(
             let (requests, replies): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|w| (w.request, w.reply)).unzip();
             match partition.enqueue_batch(&requests).await {
-                Ok(outcomes) => {
-                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                        let _ = reply.send(Ok(outcome));
+                Ok(batch) => {
+                    for (reply, enqueued) in replies.into_iter().zip(batch.outcomes) {
+                        let _ = reply.send(Ok(EnqueueOutcome {
+                            enqueued,
+                            snapshot_stale: batch.stale,
+                        }));
                     }
                 }
                 Err(error) => {

@@ -137,11 +137,12 @@ impl Queue {
     }
 
     /// The stored CloudEvent with this id, while it is retained, and the subscription it is meant
-    /// for when it is a test ping, and its partition (not known from the id: each is asked).
+    /// for when it is a test ping, and where it is (its partition is not known from the id: each
+    /// is asked).
     pub async fn event_by_id(
         &self,
         id: &str,
-    ) -> Result<Option<(serde_json::Value, Option<String>, usize)>, QueueError> {
+    ) -> Result<Option<(serde_json::Value, Option<String>, Position)>, QueueError> {
         for partition in self.partitions() {
             let mut conn = partition.conn();
             let entry_id: Option<String> = partition
@@ -167,14 +168,14 @@ impl Queue {
                 .fields
                 .remove("event")
                 .and_then(|json| serde_json::from_str(&json).ok())
-                .map(|event| (event, target, partition.index)));
+                .map(|event| (event, target, position)));
         }
         Ok(None)
     }
 }
 
 impl Partition {
-    /// Appends `event` for `subscription_id` alone; returns the stream entry id.
+    /// Stores `event` and its one job, for `subscription_id` alone; returns the stream entry id.
     pub async fn append_targeted(
         &self,
         event: &Event,
@@ -185,6 +186,7 @@ impl Partition {
         invocation
             .key(self.keys.events())
             .key(self.keys.event_index(&event.id))
+            .key(self.keys.deliveries())
             .arg(&event.id)
             .arg(event.event_type.as_str())
             .arg(subscription_id)

@@ -1,17 +1,20 @@
 #!lua
--- Fan a batch of events out into delivery jobs and acknowledge them, atomically: each event is
--- either still pending (and will be fanned out again by whoever reclaims it) or fully fanned out.
--- KEYS[1]: the events stream   KEYS[2]: the deliveries stream   ARGV[1]: the route group
--- ARGV[2..]: per event: its entry id, its number of jobs n, then n job JSONs
+-- Fan routed events out into delivery jobs and retire their routing entries, atomically: each
+-- event is either still pending routing (and is fanned out again by whoever reclaims it) or fully
+-- fanned out.
+-- KEYS[1]: the routing stream   KEYS[2]: the deliveries stream   ARGV[1]: the route group
+-- ARGV[2..]: per routing entry: its id, its event's entry id, the number n of subscriptions, then
+-- n subscription ids
 local i = 2
 local jobs = 0
 while i <= #ARGV do
-  local count = tonumber(ARGV[i + 1])
+  local routing, event, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   for j = 1, count do
-    redis.call('XADD', KEYS[2], '*', 'job', ARGV[i + 1 + j])
+    redis.call('XADD', KEYS[2], '*', 'e', event, 's', ARGV[i + 2 + j])
   end
-  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+  redis.call('XACK', KEYS[1], ARGV[1], routing)
+  redis.call('XDEL', KEYS[1], routing)
   jobs = jobs + count
-  i = i + 2 + count
+  i = i + 3 + count
 end
 return jobs

@@ -1,21 +1,33 @@
-//! Fan-out: the jobs of routed events are appended and the events acknowledged in atomic script
-//! calls bounded by bytes.
+//! Fan-out by a router: the jobs (references) of routed events are appended and their routing
+//! entries retired in atomic script calls bounded by bytes.
 
 use super::{Partition, QueueError, ROUTE_GROUP};
 
 /// The most job bytes one fan-out call carries (an event with more goes alone).
 pub const FAN_OUT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
+/// One routed event: its routing entry, its event entry, and the subscriptions it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub routing_entry: String,
+    pub event_entry: String,
+    pub subscriptions: Vec<String>,
+}
+
+impl Routed {
+    fn bytes(&self) -> usize {
+        self.event_entry.len() * self.subscriptions.len()
+            + self.subscriptions.iter().map(String::len).sum::<usize>()
+    }
+}
+
 /// Consecutive runs of `routed` whose jobs add up to at most `max_bytes` (a run holds at least one
 /// event, however large).
-fn byte_bounded(
-    routed: &[(String, Vec<String>)],
-    max_bytes: usize,
-) -> Vec<&[(String, Vec<String>)]> {
+fn byte_bounded(routed: &[Routed], max_bytes: usize) -> Vec<&[Routed]> {
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
-    for (i, (_, jobs)) in routed.iter().enumerate() {
-        let size: usize = jobs.iter().map(String::len).sum();
+    for (i, event) in routed.iter().enumerate() {
+        let size = event.bytes();
         if i > start && bytes + size > max_bytes {
             chunks.push(&routed[start..i]);
             (start, bytes) = (i, 0);
@@ -29,21 +41,24 @@ fn byte_bounded(
 }
 
 impl Partition {
-    /// Appends the jobs of each event and acknowledges the events: each event with all its jobs in
-    /// one atomic script call, and no call carrying more than [`FAN_OUT_MAX_BYTES`] of jobs (but
-    /// always at least one event), so large events cannot make one call outlast the command
-    /// timeout and wedge routing. `routed`: per event entry, its jobs' JSON.
-    pub async fn fan_out(&self, routed: &[(String, Vec<String>)]) -> Result<(), QueueError> {
+    /// Appends the jobs of each event and retires its routing entry: each event with all its jobs
+    /// in one atomic script call, and no call carrying more than [`FAN_OUT_MAX_BYTES`] of jobs
+    /// (but always at least one event), so a huge fan-out cannot make one call outlast the command
+    /// timeout and wedge routing.
+    pub async fn fan_out(&self, routed: &[Routed]) -> Result<(), QueueError> {
         for chunk in byte_bounded(routed, FAN_OUT_MAX_BYTES) {
             let mut invocation = self.scripts.fan_out.prepare_invoke();
             invocation
-                .key(self.keys.events())
+                .key(self.keys.routing())
                 .key(self.keys.deliveries())
                 .arg(ROUTE_GROUP);
-            for (entry_id, jobs) in chunk {
-                invocation.arg(entry_id).arg(jobs.len());
-                for job in jobs {
-                    invocation.arg(job);
+            for event in chunk {
+                invocation
+                    .arg(&event.routing_entry)
+                    .arg(&event.event_entry)
+                    .arg(event.subscriptions.len());
+                for subscription in &event.subscriptions {
+                    invocation.arg(subscription);
                 }
             }
             let mut conn = self.conn();
@@ -56,22 +71,23 @@ impl Partition {
 
 #[cfg(test)]
 mod tests {
-    use super::byte_bounded;
+    use super::{Routed, byte_bounded};
 
-    fn routed(sizes: &[&[usize]]) -> Vec<(String, Vec<String>)> {
+    /// Events whose jobs are `sizes` bytes each (an event entry id of 1 byte, subscription ids
+    /// making up the rest).
+    fn routed(sizes: &[&[usize]]) -> Vec<Routed> {
         sizes
             .iter()
             .enumerate()
-            .map(|(i, jobs)| {
-                (
-                    format!("{i}-0"),
-                    jobs.iter().map(|n| "x".repeat(*n)).collect(),
-                )
+            .map(|(i, jobs)| Routed {
+                routing_entry: format!("{i}-0"),
+                event_entry: "e".into(),
+                subscriptions: jobs.iter().map(|n| "x".repeat(n - 1)).collect(),
             })
             .collect()
     }
 
-    fn shape(chunks: Vec<&[(String, Vec<String>)]>) -> Vec<usize> {
+    fn shape(chunks: Vec<&[Routed]>) -> Vec<usize> {
         chunks.iter().map(|c| c.len()).collect()
     }
 

@@ -41,7 +41,7 @@ impl Partition {
     pub async fn remove_idle_consumers(&self, idle_ms: u64) -> Result<usize, QueueError> {
         let mut removed = 0;
         for (stream, group) in [
-            (self.keys.events(), ROUTE_GROUP),
+            (self.keys.routing(), ROUTE_GROUP),
             (self.keys.deliveries(), DELIVER_GROUP),
         ] {
             let mut conn = self.conn();

@@ -1,6 +1,11 @@
-//! A delivery job: one event for one subscription, as it travels through the deliveries stream,
-//! the retry schedule and the dead-letter stream. It carries the event itself, so delivering never
-//! depends on the events stream still holding it.
+//! A delivery job: one event for one subscription, as it travels through a partition's deliveries
+//! stream, its retry schedule and its dead letters.
+//!
+//! Jobs reference their event (its entry id in the same partition's events stream) instead of
+//! carrying it, so fanning an event out to ten subscriptions writes ten small entries, not ten
+//! copies: a first attempt is just `e` (event entry) and `s` (subscription) fields; a scheduled
+//! retry is this struct's JSON without the event. Dead letters carry the event itself, so they
+//! outlive the events' retention; so do jobs an earlier version wrote.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,7 +23,13 @@ pub struct Job {
     pub event_time: DateTime<Utc>,
     /// When shiprelay received the event: delivery lag is measured from here.
     pub received_at: DateTime<Utc>,
-    /// The CloudEvent JSON exactly as stored: the request body.
+    /// The event's entry id in the events stream of the job's partition, when the job references
+    /// it rather than carrying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_entry: Option<String>,
+    /// The CloudEvent JSON exactly as stored: the request body. Empty in a stored reference;
+    /// filled in when the job is taken.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub event: String,
 }
 
@@ -33,6 +44,7 @@ impl Job {
             subject: event.subject.clone(),
             event_time: event.time,
             received_at: event.data.provider.received_at,
+            event_entry: None,
             event: event_json.to_string(),
         }
     }
@@ -55,79 +67,79 @@ impl Job {
         }
     }
 
+    /// The whole job, its event included (a dead letter).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a job always serialises")
     }
+
+    /// The job as it is scheduled: without its event when it references one.
+    pub fn scheduled_json(&self) -> String {
+        if self.event_entry.is_some() {
+            serde_json::to_string(&Job {
+                event: String::new(),
+                ..self.clone()
+            })
+            .expect("a job always serialises")
+        } else {
+            self.to_json()
+        }
+    }
 }
 
-/// A job without its subscription: what the jobs of one event share.
-#[derive(Serialize)]
-struct Shared<'a> {
-    event_id: &'a str,
-    attempt: u32,
-    first_attempt_at: Option<DateTime<Utc>>,
-    subject: Option<&'a str>,
-    event_time: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-    event: &'a str,
-}
-
-/// The JSON of the jobs of one event, which differ only in their subscription (as routing makes
-/// them). The shared part, with the whole event escaped inside it, is serialised once instead of
-/// once per subscription: that escaping was a quarter of the router's time at fan-out 10.
-pub fn jobs_json(jobs: &[Job]) -> Vec<String> {
-    let Some(first) = jobs.first() else {
-        return Vec::new();
-    };
-    let shared = serde_json::to_string(&Shared {
-        event_id: &first.event_id,
-        attempt: first.attempt,
-        first_attempt_at: first.first_attempt_at,
-        subject: first.subject.as_deref(),
-        event_time: first.event_time,
-        received_at: first.received_at,
-        event: &first.event,
-    })
-    .expect("a job always serialises");
-    let rest = &shared[1..];
-    jobs.iter()
-        .map(|job| {
-            debug_assert_eq!(job.event_id, first.event_id);
-            let id = serde_json::to_string(&job.subscription_id).expect("a string serialises");
-            format!("{{\"subscription_id\":{id},{rest}")
-        })
-        .collect()
+/// A first attempt as a partition's deliveries stream holds it: an event entry and a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRef {
+    pub event_entry: String,
+    pub subscription_id: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn job(subscription_id: &str) -> Job {
+    fn job() -> Job {
         Job {
             event_id: "evt_01".into(),
-            subscription_id: subscription_id.into(),
-            attempt: 1,
-            first_attempt_at: None,
+            subscription_id: "sub_\"a\"".into(),
+            attempt: 2,
+            first_attempt_at: Some("2026-03-10T14:30:01Z".parse().unwrap()),
             subject: Some("usps:9400\"quoted\"".into()),
             event_time: "2026-03-10T14:28:00Z".parse().unwrap(),
             received_at: "2026-03-10T14:30:00.123456Z".parse().unwrap(),
-            event: r#"{"id":"evt_01","data":{"raw":{"note":"a \"quote\" and \\ and \u00e9"}}}"#
-                .into(),
+            event_entry: Some("1700000000000-3".into()),
+            event: r#"{"id":"evt_01","data":{"note":"a \"quote\" and \u00e9"}}"#.into(),
         }
     }
 
     #[test]
-    fn the_jobs_of_one_event_read_back_as_themselves() {
-        let jobs = vec![job("sub_a"), job("sub_\"b\""), job("sub_c")];
-        let texts = jobs_json(&jobs);
-        assert_eq!(texts.len(), 3);
-        for (text, job) in texts.iter().zip(&jobs) {
-            let back: Job = serde_json::from_str(text).unwrap();
-            assert_eq!(&back, job);
-            let whole: Job = serde_json::from_str(&job.to_json()).unwrap();
-            assert_eq!(back, whole);
-        }
-        assert!(jobs_json(&[]).is_empty());
+    fn a_scheduled_reference_leaves_its_event_out_and_a_dead_letter_keeps_it() {
+        let job = job();
+        let scheduled: Job = serde_json::from_str(&job.scheduled_json()).unwrap();
+        assert_eq!(scheduled.event, "");
+        assert_eq!(scheduled.event_entry, job.event_entry);
+        assert_eq!(
+            Job {
+                event: job.event.clone(),
+                ..scheduled
+            },
+            job
+        );
+        let whole: Job = serde_json::from_str(&job.to_json()).unwrap();
+        assert_eq!(whole, job);
+        // A job that carries its event (an earlier version's) keeps it when scheduled.
+        let carried = Job {
+            event_entry: None,
+            ..job.clone()
+        };
+        let back: Job = serde_json::from_str(&carried.scheduled_json()).unwrap();
+        assert_eq!(back, carried);
+    }
+
+    #[test]
+    fn jobs_an_earlier_version_wrote_still_read() {
+        let old = r#"{"event_id":"evt_01","subscription_id":"sub_a","attempt":1,"first_attempt_at":null,"subject":null,"event_time":"2026-03-10T14:28:00Z","received_at":"2026-03-10T14:30:00Z","event":"{}"}"#;
+        let job: Job = serde_json::from_str(old).unwrap();
+        assert_eq!(job.event_entry, None);
+        assert_eq!(job.event, "{}");
     }
 }

@@ -34,6 +34,7 @@ mod stats;
 mod stream;
 mod subscriptions;
 mod tenants;
+mod version;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -49,11 +50,12 @@ pub use audit::AuditRecord;
 pub use consume::{JobEntry, RoutableEvent, Take};
 use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP};
 pub use delivery::{Settle, Settlement};
-pub use enqueue::{Enqueued, Enqueuer};
+pub use enqueue::{EnqueueOutcome, Enqueued, Enqueuer, FanOut};
 pub use events::{EventQuery, EventsPage, Visible};
+pub use fan_out::Routed;
 pub use hygiene::{MIN_REDIS, check_version};
 pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
-pub use job::{Job, jobs_json};
+pub use job::{Job, JobRef};
 pub use keys::Keys;
 pub use readiness::Readiness;
 pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
@@ -119,6 +121,7 @@ struct Scripts {
     key_create: redis::Script,
     key_revoke: redis::Script,
     request_window: redis::Script,
+    version_copy: redis::Script,
 }
 
 impl Queue {
@@ -156,6 +159,7 @@ impl Queue {
                 key_create: redis::Script::new(include_str!("key_create.lua")),
                 key_revoke: redis::Script::new(include_str!("key_revoke.lua")),
                 request_window: redis::Script::new(include_str!("request_window.lua")),
+                version_copy: redis::Script::new(include_str!("version_copy.lua")),
             }),
             errors: None,
         })

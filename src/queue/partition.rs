@@ -71,7 +71,8 @@ impl PartKeys {
         &self.tag
     }
 
-    /// Stream of normalised events (field `event` holds the CloudEvent JSON).
+    /// Stream of normalised events (field `event` holds the CloudEvent JSON); no consumer group:
+    /// jobs and routing entries reference its entries.
     pub fn events(&self) -> String {
         self.key("events")
     }
@@ -79,6 +80,18 @@ impl PartKeys {
     /// Event id -> its entry id in the events stream, for lookups by id.
     pub fn event_index(&self, event_id: &str) -> String {
         self.key(&format!("event:{event_id}"))
+    }
+
+    /// Events still to be fanned out by a router (field `e`: the event's entry id); consumer group
+    /// `route`. Only events the enqueue could not fan out itself land here.
+    pub fn routing(&self) -> String {
+        self.key("routing")
+    }
+
+    /// This partition's copy of the subscriptions version: the enqueue fans out itself only when
+    /// its snapshot has this version.
+    pub fn subscriptions_version(&self) -> String {
+        self.key("subscriptions:version")
     }
 
     /// Delivery jobs, one per (event, subscription); consumer group `deliver`.

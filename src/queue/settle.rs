@@ -61,10 +61,12 @@ impl Partition {
             .arg(entry_id)
             .arg(kind)
             .arg(due_ms)
-            // Only a retry, a deferral and a dead letter keep the job.
+            // Only a retry, a deferral and a dead letter keep the job; a dead letter keeps its
+            // event too, so that it outlives the events' retention.
             .arg(match settle {
                 Settle::Delivered => String::new(),
-                _ => job.to_json(),
+                Settle::Dead => job.to_json(),
+                Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
             })
             .arg(reason)
             .arg(now_ms);

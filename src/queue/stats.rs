@@ -1,12 +1,9 @@
 //! Queue statistics for the metrics: how much work is waiting where, and how old the oldest
 //! unfinished piece is. Read-only and cheap (a handful of O(1)/O(log n) commands).
 
-use std::collections::HashMap;
-
 use redis::streams::StreamRangeReply;
 
-use super::delivery::ROUTE_GROUP;
-use super::stream::{StreamId, text as as_text};
+use super::stream::StreamId;
 use super::{Partition, Queue, QueueError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,9 +54,6 @@ impl Queue {
     }
 }
 
-/// Most entries counted one by one when Redis cannot report a group's lag.
-const LAG_COUNT_LIMIT: usize = 10_000;
-
 impl Partition {
     /// This partition's work (its quarantine count is 0: quarantine is the registry's).
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
@@ -102,120 +96,31 @@ impl Partition {
         })
     }
 
-    /// Events the router has not finished: its lag plus its pending entries, and the oldest one.
+    /// Events not yet fanned out: the routing stream's entries (retired once routed), and the
+    /// time of the oldest.
     async fn unrouted(&self) -> Result<(u64, Option<u64>), QueueError> {
-        let events = self.keys.events();
         let mut conn = self.conn();
-        let groups: Result<Vec<HashMap<String, redis::Value>>, QueueError> = self
+        let (length, first): (u64, StreamRangeReply) = self
             .bounded(
-                "XINFO GROUPS",
-                redis::cmd("XINFO")
-                    .arg("GROUPS")
-                    .arg(&events)
-                    .query_async(&mut conn),
-            )
-            .await;
-        let groups = match groups {
-            Ok(groups) => groups,
-            // No stream yet: nothing waits.
-            Err(QueueError::Redis(e))
-                if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
-            {
-                return Ok((0, None));
-            }
-            Err(e) => return Err(e),
-        };
-        let Some(route) = groups
-            .iter()
-            .find(|g| as_text(g.get("name")).as_deref() == Some(ROUTE_GROUP))
-        else {
-            let length: u64 = self
-                .bounded(
-                    "XLEN",
-                    redis::cmd("XLEN").arg(&events).query_async(&mut conn),
-                )
-                .await?;
-            let first: StreamRangeReply = self
-                .bounded(
-                    "XRANGE",
-                    redis::cmd("XRANGE")
-                        .arg(&events)
-                        .arg("-")
-                        .arg("+")
-                        .arg("COUNT")
-                        .arg(1)
-                        .query_async(&mut conn),
-                )
-                .await?;
-            return Ok((
-                length,
-                first
-                    .ids
-                    .first()
-                    .and_then(|e| StreamId::parse(&e.id))
-                    .map(|id| id.0),
-            ));
-        };
-        let pending = route
-            .get("pending")
-            .and_then(|v| redis::from_redis_value_ref::<u64>(v).ok())
-            .unwrap_or(0);
-        let last = as_text(route.get("last-delivered-id")).unwrap_or_else(|| "0-0".into());
-        let next: StreamRangeReply = self
-            .bounded(
-                "XRANGE",
-                redis::cmd("XRANGE")
-                    .arg(&events)
-                    .arg(format!("({last}"))
+                "routing stats",
+                redis::pipe()
+                    .xlen(self.keys.routing())
+                    .cmd("XRANGE")
+                    .arg(self.keys.routing())
+                    .arg("-")
                     .arg("+")
                     .arg("COUNT")
                     .arg(1)
                     .query_async(&mut conn),
             )
-            .await
-            .or_else(|e| {
-                if last == "0-0" {
-                    Ok(StreamRangeReply::default())
-                } else {
-                    Err(e)
-                }
-            })?;
-        let lag = match route
-            .get("lag")
-            .and_then(|v| redis::from_redis_value_ref::<u64>(v).ok())
-        {
-            Some(lag) => lag,
-            None if next.ids.is_empty() => 0,
-            None => {
-                let unread: StreamRangeReply = self
-                    .bounded(
-                        "XRANGE",
-                        redis::cmd("XRANGE")
-                            .arg(&events)
-                            .arg(format!("({last}"))
-                            .arg("+")
-                            .arg("COUNT")
-                            .arg(LAG_COUNT_LIMIT)
-                            .query_async(&mut conn),
-                    )
-                    .await?;
-                unread.ids.len() as u64
-            }
-        };
-        let oldest_pending: (u64, Option<String>, Option<String>, redis::Value) = self
-            .bounded(
-                "XPENDING",
-                redis::cmd("XPENDING")
-                    .arg(&events)
-                    .arg(ROUTE_GROUP)
-                    .query_async(&mut conn),
-            )
             .await?;
-        let candidates = [
-            oldest_pending.1.as_deref().and_then(StreamId::parse),
-            next.ids.first().and_then(|e| StreamId::parse(&e.id)),
-        ];
-        let oldest = candidates.into_iter().flatten().min().map(|id| id.0);
-        Ok((lag + pending, oldest))
+        Ok((
+            length,
+            first
+                .ids
+                .first()
+                .and_then(|e| StreamId::parse(&e.id))
+                .map(|id| id.0),
+        ))
     }
 }

@@ -47,6 +47,9 @@ impl Queue {
                 invocation.invoke_async(&mut conn),
             )
             .await?;
+        if outcome == 1 {
+            self.publish_version().await?;
+        }
         Ok(match outcome {
             1 => SubscriptionCreate::Created,
             0 => SubscriptionCreate::AtLimit,
@@ -99,6 +102,9 @@ impl Queue {
             .arg(new);
         let mut conn = self.conn();
         let replaced: i64 = self.bounded(op, invocation.invoke_async(&mut conn)).await?;
+        if replaced == 1 {
+            self.publish_version().await?;
+        }
         Ok(replaced == 1)
     }
 
@@ -118,6 +124,7 @@ impl Queue {
                     .query_async(&mut conn),
             )
             .await?;
+        self.publish_version().await?;
         Ok(deleted == 1)
     }
 

@@ -31,6 +31,9 @@ impl Queue {
         let created: i64 = self
             .bounded("tenant create script", invocation.invoke_async(&mut conn))
             .await?;
+        if created == 1 {
+            self.publish_version().await?;
+        }
         Ok(created == 1)
     }
 
@@ -99,6 +102,9 @@ impl Queue {
         let outcome: i64 = self
             .bounded("tenant delete script", invocation.invoke_async(&mut conn))
             .await?;
+        if outcome == 1 {
+            self.publish_version().await?;
+        }
         Ok(match outcome {
             1 => TenantDelete::Deleted,
             -1 => TenantDelete::HasSubscriptions,

@@ -31,13 +31,13 @@ impl Recovery<'_> {
         Ok(self.event_in_partition(call, id).await?.0)
     }
 
-    /// The event and the partition it is stored in.
+    /// The event and where it is stored.
     pub(super) async fn event_in_partition(
         &self,
         call: &Call,
         id: &str,
-    ) -> Result<(serde_json::Value, usize), ServiceError> {
-        let (event, target, partition) = self
+    ) -> Result<(serde_json::Value, crate::queue::Position), ServiceError> {
+        let (event, target, position) = self
             .queue
             .event_by_id(id)
             .await?
@@ -48,7 +48,7 @@ impl Recovery<'_> {
                 return Err(ServiceError::NotFound);
             }
         }
-        Ok((event, partition))
+        Ok((event, position))
     }
 
     /// `None` for an admin (everything).

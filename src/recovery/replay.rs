@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::Recovery;
 use crate::delivery::route::plan;
 use crate::event::EventHead;
-use crate::queue::Position;
+use crate::queue::{JobRef, Position};
 use crate::service_error::ServiceError;
 use crate::subscriptions::matching::EventFacts;
 use crate::tenancy::Call;
@@ -66,7 +66,7 @@ impl Recovery<'_> {
         id: &str,
         wanted: ReplayEvent,
     ) -> Result<EventReplayed, ServiceError> {
-        let (event, partition) = self.event_in_partition(call, id).await?;
+        let (event, position) = self.event_in_partition(call, id).await?;
         let json = event.to_string();
         let visible = self.visible(call).await?;
         let target = match &wanted.subscription_id {
@@ -88,9 +88,18 @@ impl Recovery<'_> {
             }
             None => None,
         };
-        let jobs =
-            plan(&json, target, &visible).map_err(|e| ServiceError::invalid("(event)", e))?;
-        self.queue.partition(partition).enqueue_jobs(&jobs).await?;
+        let jobs: Vec<JobRef> = plan(&json, target, &visible)
+            .map_err(|e| ServiceError::invalid("(event)", e))?
+            .into_iter()
+            .map(|subscription_id| JobRef {
+                event_entry: position.id.to_string(),
+                subscription_id,
+            })
+            .collect();
+        self.queue
+            .partition(position.partition)
+            .enqueue_refs(&jobs)
+            .await?;
         let tenant = call
             .principal
             .tenant()
@@ -137,14 +146,25 @@ impl Recovery<'_> {
                 .await?;
             scanned += scan.examined;
             for partition in self.queue.partitions() {
-                let batch: Vec<_> = scan
+                let batch: Vec<JobRef> = scan
                     .items
                     .iter()
                     .filter(|e| !e.targeted && e.partition == partition.index)
-                    .flat_map(|e| plan(&e.json, None, &only_this).unwrap_or_default())
+                    .flat_map(|e| {
+                        let entry = Position::parse(&e.entry_id).map(|p| p.id.to_string());
+                        plan(&e.json, None, &only_this)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(move |subscription_id| {
+                                Some(JobRef {
+                                    event_entry: entry.clone()?,
+                                    subscription_id,
+                                })
+                            })
+                    })
                     .collect();
                 jobs += batch.len();
-                partition.enqueue_jobs(&batch).await?;
+                partition.enqueue_refs(&batch).await?;
             }
             after = scan.last;
             if scan.exhausted {

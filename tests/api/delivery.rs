@@ -790,3 +790,53 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         "no attempt after the deletion was settled"
     );
 }
+
+#[tokio::test]
+async fn an_enqueue_with_a_stale_snapshot_leaves_fan_out_to_the_router() {
+    let app = spawn_app().await;
+    let sink = Sink::start().await;
+    subscribe(&app, &sink, json!({})).await;
+    // Every partition now holds a version no snapshot has: no enqueue may fan out by itself.
+    let mut conn = app.redis.conn().await;
+    for n in 0..TEST_PARTITIONS {
+        let _: () = redis::cmd("SET")
+            .arg(part_key(n, "subscriptions:version"))
+            .arg(1_000_000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let ids: HashSet<String> = {
+        let mut ids = HashSet::new();
+        for n in 0..12 {
+            ids.insert(ingest(&app, &format!("stale-{n}")).await);
+        }
+        ids
+    };
+    let received = sink.wait_for_distinct(ids.len(), WAIT).await;
+    let delivered: HashSet<String> = received.iter().map(|r| r.webhook_id().into()).collect();
+    assert_eq!(delivered, ids, "the router fanned every one out");
+    assert_eq!(
+        app.stream_len("{test}:routing").await,
+        0,
+        "and retired them"
+    );
+}
+
+#[tokio::test]
+async fn an_enqueue_with_a_current_snapshot_fans_out_by_itself() {
+    let app =
+        spawn_app_with(|toml| toml.replace("workers = 2", "workers = 2\nrole = \"ingest\"")).await;
+    let sink = Sink::start().await;
+    subscribe(&app, &sink, json!({})).await;
+    subscribe(&app, &sink, json!({"events": ["order.*"]})).await;
+    for n in 0..6 {
+        ingest(&app, &format!("fresh-{n}")).await;
+    }
+    let mut conn = app.redis.conn().await;
+    // No router runs here (ingest only): the jobs are there, one per matching subscription, and
+    // the events were stored once each.
+    assert_eq!(count_all(&mut conn, "XLEN", "routing").await, 0);
+    assert_eq!(count_all(&mut conn, "XLEN", "deliveries").await, 6);
+    assert_eq!(count_all(&mut conn, "XLEN", "events").await, 6);
+}

@@ -182,7 +182,7 @@ pub async fn pending_jobs(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
 /// The keys `key` stands for: `{test}:events` (and deliveries, retry, dead) is every partition's.
 fn expand(key: &str) -> Vec<String> {
     match key.strip_prefix("{test}:") {
-        Some(name @ ("events" | "deliveries" | "retry" | "dead")) => {
+        Some(name @ ("events" | "deliveries" | "retry" | "dead" | "routing")) => {
             (0..TEST_PARTITIONS).map(|n| part_key(n, name)).collect()
         }
         _ => vec![key.to_string()],

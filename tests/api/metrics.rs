@@ -153,19 +153,34 @@ async fn backlogs_and_redis_errors_are_visible() {
         app.post_ingest("flexops", &body, &flexops_headers(&body))
             .await;
     }
-    // Nobody routes in an ingest-only deployment: the backlog and its age show.
+    // The enqueue fanned the events out itself; nobody delivers in an ingest-only deployment:
+    // the backlog of jobs and its age show, in total and in the partitions that hold them.
     metric_eventually(
         &app,
-        r#"shiprelay_queue_depth{queue="events_unrouted"}"#,
+        r#"shiprelay_queue_depth{queue="deliveries_pending"}"#,
         3.0,
     )
     .await;
+    assert_eq!(
+        app.metric(r#"shiprelay_queue_depth{queue="events_unrouted"}"#)
+            .await,
+        0.0
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
-        app.metric(r#"shiprelay_queue_oldest_age_seconds{queue="events"}"#)
+        app.metric(r#"shiprelay_queue_oldest_age_seconds{queue="deliveries"}"#)
             .await
             >= 1.0
     );
+    let mut in_partitions = 0.0;
+    for partition in 0..TEST_PARTITIONS {
+        in_partitions += app
+            .metric(&format!(
+                r#"shiprelay_partition_queue_depth{{partition="{partition}",queue="deliveries_pending"}}"#
+            ))
+            .await;
+    }
+    assert_eq!(in_partitions, 3.0);
 
     app.redis.kill();
     let body = flexops("e4");
