@@ -38,6 +38,13 @@ enum Command {
         #[arg(long, short, env = "SHIPRELAY_CONFIG")]
         config: PathBuf,
     },
+    /// Move the pending work of the layout before partitions (an earlier version's unrouted
+    /// events, jobs, retries and dead letters) into the partitions. A delivering shiprelay does
+    /// this by itself every few seconds; this runs it once, by hand, and says what it moved.
+    Migrate {
+        #[arg(long, short, env = "SHIPRELAY_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// A local subscriber for development: accepts deliveries on any path, verifies each with the
     /// subscription's secret (Standard Webhooks) and prints one line per delivery.
     Listen {
@@ -72,6 +79,16 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::CheckConfig { config } => check_config(&config),
+        Command::Migrate { config } => match migrate(config) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("shiprelay migrate: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Listen {
             port,
             host,
@@ -133,6 +150,13 @@ fn check_config(path: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn migrate(config: Option<PathBuf>) -> anyhow::Result<String> {
+    let config = Config::load(config.as_deref())?;
+    shiprelay::telemetry::init(&config.settings.log);
+    actix_web::rt::System::new()
+        .block_on(async move { shiprelay::delivery::upgrade::by_hand(&config.settings).await })
 }
 
 fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {

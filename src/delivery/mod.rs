@@ -1,9 +1,11 @@
 //! Delivery: every event reaches every matching subscription, signed, at least once.
 //!
-//! `route` fans each event out into one job per matching subscription; the worker pool (`worker`)
-//! POSTs jobs with `sender`; `backoff::decide` turns each attempt into a [`backoff::Decision`] (data,
-//! not an error) that `queue` carries out atomically; `pump` moves due retries back. `signing`,
-//! `backoff` and `ssrf` are pure and unit-tested.
+//! The enqueue fans most events out itself; `route` fans out the rest (one router per partition)
+//! into one job per matching subscription; the worker pool (`worker`, one loop per partition,
+//! one pool per process) POSTs jobs with `sender`; `backoff::decide` turns each attempt into a
+//! [`backoff::Decision`] (data, not an error) that `queue` carries out; `schedule` moves due
+//! retries back; `upgrade` drains the layout before partitions. `signing`, `backoff` and `ssrf`
+//! are pure and unit-tested.
 
 pub mod attempt;
 pub mod backoff;
@@ -14,4 +16,5 @@ pub mod schedule;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
+pub mod upgrade;
 pub mod worker;

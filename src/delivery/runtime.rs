@@ -97,6 +97,12 @@ impl DeliveryRuntime {
             tasks.push(tokio::spawn(worker.run(shutdown.clone())));
             tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
         }
+        let upgrade = super::upgrade::Upgrade {
+            queue: area("upgrade"),
+            owner: consumer.clone(),
+            visibility_timeout,
+        };
+        tasks.push(tokio::spawn(upgrade.run(shutdown.clone())));
         tracing::info!(%consumer, partitions = queue.partition_count(), "delivery started");
         Ok(DeliveryRuntime { stop, tasks })
     }

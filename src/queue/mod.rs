@@ -25,6 +25,8 @@ mod hygiene;
 mod idempotency;
 mod job;
 mod keys;
+mod legacy;
+mod legacy_adopt;
 mod merged;
 pub mod partition;
 mod readiness;
@@ -57,6 +59,7 @@ pub use hygiene::{MIN_REDIS, check_version};
 pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
 pub use job::{Job, JobRef};
 pub use keys::Keys;
+pub use legacy::{IDLE_BEFORE_REMOVAL, LegacyPass};
 pub use readiness::Readiness;
 pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
 pub use stats::QueueStats;
@@ -122,6 +125,7 @@ struct Scripts {
     key_revoke: redis::Script,
     request_window: redis::Script,
     version_copy: redis::Script,
+    legacy_event: redis::Script,
 }
 
 impl Queue {
@@ -160,6 +164,7 @@ impl Queue {
                 key_revoke: redis::Script::new(include_str!("key_revoke.lua")),
                 request_window: redis::Script::new(include_str!("request_window.lua")),
                 version_copy: redis::Script::new(include_str!("version_copy.lua")),
+                legacy_event: redis::Script::new(include_str!("legacy_event.lua")),
             }),
             errors: None,
         })

@@ -179,6 +179,19 @@ pub async fn pending_jobs(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
     total
 }
 
+/// Waits (30 s at most) until `check` holds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The keys `key` stands for: `{test}:events` (and deliveries, retry, dead) is every partition's.
 fn expand(key: &str) -> Vec<String> {
     match key.strip_prefix("{test}:") {
@@ -359,6 +372,11 @@ impl TestApp {
         if let Some(running) = running {
             running.await.unwrap().unwrap();
         }
+    }
+
+    /// The config this app runs with.
+    pub fn toml(&self) -> &str {
+        &self.toml
     }
 
     /// An authenticated API request.

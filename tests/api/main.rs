@@ -24,3 +24,4 @@ mod sink;
 mod subscriptions_api;
 mod tenants_api;
 mod tenants_matrix;
+mod upgrade;
