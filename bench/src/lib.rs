@@ -96,8 +96,14 @@ pub fn q_ms(h: &Histogram<u64>, q: f64) -> f64 {
 }
 
 /// A FlexOps `tracking.updated` webhook body (the shape of tests/fixtures/flexops), with `id`.
+/// A FlexOps tracking webhook; its 22-digit tracking number follows from `id`, so distinct ids
+/// are distinct shipments (and spread over shiprelay's partitions, as real traffic does).
 pub fn flexops_body(id: &str) -> String {
+    let hash = id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let tracking = format!("94001118{:014}", hash % 100_000_000_000_000);
     format!(
-        r#"{{"id":"{id}","type":"tracking.updated","createdAt":"2026-03-10T14:30:00Z","data":{{"trackingNumber":"9400111899223456789012","carrier":"usps","status":"in_transit","estimatedDelivery":"2026-03-12T17:00:00Z","events":[{{"status":"in_transit","description":"Arrived at USPS Regional Facility","timestamp":"2026-03-10T14:28:00Z","location":{{"city":"Salt Lake City","state":"UT","country":"US"}}}}]}}}}"#
+        r#"{{"id":"{id}","type":"tracking.updated","createdAt":"2026-03-10T14:30:00Z","data":{{"trackingNumber":"{tracking}","carrier":"usps","status":"in_transit","estimatedDelivery":"2026-03-12T17:00:00Z","events":[{{"status":"in_transit","description":"Arrived at USPS Regional Facility","timestamp":"2026-03-10T14:28:00Z","location":{{"city":"Salt Lake City","state":"UT","country":"US"}}}}]}}}}"#
     )
 }

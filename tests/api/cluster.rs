@@ -65,6 +65,19 @@ impl ClusterApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A subscription of every event to `sink`.
+    pub async fn subscribe(&self, sink: &Sink) -> Value {
+        let (status, subscription) = self
+            .json(
+                Method::POST,
+                "/v1/subscriptions",
+                Some(json!({"url": sink.url, "events": ["*"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{subscription}");
+        subscription
+    }
+
     /// A FlexOps tracking webhook for shipment `n` (its own subject, so they spread).
     pub async fn post_tracking(&self, n: usize) -> reqwest::Result<reqwest::Response> {
         post_tracking(&self.client, &self.address, n).await
@@ -129,22 +142,8 @@ async fn everything_works_the_same_on_a_cluster() {
     let sink = Sink::start().await;
     let failing = Sink::start().await;
     failing.answer(Answer::status(500));
-    let (status, _) = app
-        .json(
-            Method::POST,
-            "/v1/subscriptions",
-            Some(json!({"url": sink.url, "events": ["*"]})),
-        )
-        .await;
-    assert_eq!(status, 201);
-    let (status, broken) = app
-        .json(
-            Method::POST,
-            "/v1/subscriptions",
-            Some(json!({"url": failing.url, "events": ["*"]})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    app.subscribe(&sink).await;
+    let broken = app.subscribe(&failing).await;
 
     let mut accepted = HashSet::new();
     for n in 0..EVENTS {
@@ -397,14 +396,7 @@ async fn with_wait_replicas_a_master_killed_under_traffic_loses_no_acknowledged_
     }))
     .await;
     let sink = Sink::start().await;
-    let (status, _) = app
-        .json(
-            Method::POST,
-            "/v1/subscriptions",
-            Some(json!({"url": sink.url, "events": ["*"]})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    app.subscribe(&sink).await;
 
     let answers = failover_under_traffic(&mut cluster, &app, true).await;
     let acknowledged: HashSet<String> = answers
@@ -425,14 +417,7 @@ async fn without_wait_replicas_a_failover_is_survived_without_a_restart() {
     let mut cluster = TestCluster::start(3, 1);
     let app = ClusterApp::start(&cluster_toml(&cluster, |t| t)).await;
     let sink = Sink::start().await;
-    let (status, _) = app
-        .json(
-            Method::POST,
-            "/v1/subscriptions",
-            Some(json!({"url": sink.url, "events": ["*"]})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    app.subscribe(&sink).await;
     let answers = failover_under_traffic(&mut cluster, &app, false).await;
     wait_ready_everywhere(&app).await;
     // After the failover, webhooks of every partition are accepted and delivered again.
@@ -442,4 +427,36 @@ async fn without_wait_replicas_a_failover_is_survived_without_a_restart() {
     assert_eq!(accepted.len(), 40);
     delivered_to(&sink, &accepted).await;
     assert!(!answers.is_empty());
+}
+
+#[tokio::test]
+async fn resharding_under_traffic_is_followed_without_a_restart() {
+    let cluster = TestCluster::start(3, 0);
+    let app = ClusterApp::start(&cluster_toml(&cluster, |t| t)).await;
+    let sink = Sink::start().await;
+    app.subscribe(&sink).await;
+    let answers: Answers = Default::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut senders = send_until(&app, 0, 4, stopped, answers.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // 3,000 slots of the master that serves slot 0 (partition 0's among them) move to another,
+    // keys and all, while webhooks arrive and are delivered.
+    let masters = cluster.masters();
+    let (from, to) = (masters[0], masters[1]);
+    tokio::task::spawn_blocking(move || TestCluster::reshard(from, to, 3000))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = stop.send(true);
+    while senders.join_next().await.is_some() {}
+    let answers = answers.lock().unwrap().clone();
+    let accepted = resend_until_accepted(&app, &answers).await;
+    assert!(accepted.len() >= answers.len(), "every shipment accepted");
+    delivered_to(&sink, &accepted).await;
+    // The moved partitions take writes on their new master.
+    wait_ready_everywhere(&app).await;
+    let after: Vec<(usize, Option<Vec<String>>)> =
+        (2_000_000..2_000_020).map(|n| (n, None)).collect();
+    let accepted = resend_until_accepted(&app, &after).await;
+    delivered_to(&sink, &accepted).await;
 }

@@ -173,6 +173,22 @@ impl TestCluster {
         }
     }
 
+    /// Moves `slots` slots (with their keys) from the master on `from` to the one on `to`, as an
+    /// operator's `redis-cli --cluster reshard` does: clients see ASK and MOVED meanwhile.
+    pub fn reshard(from: u16, to: u16, slots: usize) {
+        let id = |port: u16| cli(port, &["CLUSTER", "MYID"]).trim().to_string();
+        let status = Command::new(redis_cli())
+            .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
+            .args(["--cluster-from", &id(from), "--cluster-to", &id(to)])
+            .args(["--cluster-slots", &slots.to_string(), "--cluster-yes"])
+            .args(["--cluster-pipeline", "10"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "redis-cli --cluster reshard failed");
+    }
+
     /// Keys each live master holds.
     pub fn keys_per_master(&self) -> Vec<(u16, u64)> {
         self.masters()
