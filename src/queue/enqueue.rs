@@ -1,4 +1,4 @@
-//! Enqueueing provider requests: dedupe and append in one atomic script, and group commit.
+//! Enqueueing provider requests: group commit into one atomic script call (`enqueue_batch.rs`).
 //!
 //! Under load many provider requests are waiting on Redis at once. Sending each as its own script
 //! call makes Redis pay a round trip, a script invocation and an AOF write per request, and that,
@@ -23,7 +23,8 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::{Partition, Queue, QueueError};
+use super::enqueue_batch::{EnqueueOutcome, FanOut, Request};
+use super::{Queue, QueueError};
 use crate::event::Event;
 
 /// Requests sent in one script call at most.
@@ -35,231 +36,52 @@ const MAX_CALLS_IN_FLIGHT: usize = 1;
 /// Requests waiting for a call; beyond this, handlers wait to hand theirs over.
 const WAITING: usize = 4096;
 
-/// What the atomic enqueue did for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Enqueued {
-    /// New: these event ids were appended.
-    Accepted(Vec<String>),
-    /// Seen before: nothing was written; these are the ids it was first accepted as.
-    Duplicate(Vec<String>),
-}
-
-/// The subscriptions each event of a request goes to, per a snapshot of this version: the enqueue
-/// writes their jobs itself when the partition's copy of the version is this one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FanOut {
-    pub version: u64,
-    /// Per event, in order: the ids of the subscriptions it goes to.
-    pub targets: Vec<Vec<String>>,
-}
-
-/// One provider request, serialised and ready for the script.
-struct Request {
-    seen_key: String,
-    dedupe_ttl_secs: u64,
-    ids_json: String,
-    /// Per event: its id-index key, id, type and CloudEvent JSON.
-    events: Vec<[String; 4]>,
-    /// Per event: the subscriptions it goes to, and the snapshot version they are from.
-    fan_out: Option<FanOut>,
-}
-
-impl Request {
-    fn new(
-        partition: &Partition,
-        source: &str,
-        dedupe_key: &str,
-        events: &[Event],
-        dedupe_ttl_secs: u64,
-        fan_out: Option<FanOut>,
-    ) -> Result<Request, QueueError> {
-        let events_len = events.len();
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        let ids_json = serde_json::to_string(&ids).map_err(|e| QueueError::Reply(e.to_string()))?;
-        let events = events
-            .iter()
-            .map(|event| {
-                let json =
-                    serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
-                Ok([
-                    partition.keys.event_index(&event.id),
-                    event.id.clone(),
-                    event.event_type.as_str().to_string(),
-                    json,
-                ])
-            })
-            .collect::<Result<_, QueueError>>()?;
-        Ok(Request {
-            seen_key: partition.keys.seen(source, dedupe_key),
-            dedupe_ttl_secs,
-            ids_json,
-            events,
-            fan_out: fan_out.filter(|f| f.targets.len() == events_len),
-        })
-    }
-
-    fn bytes(&self) -> usize {
-        self.events.iter().map(|e| e[3].len()).sum()
-    }
-}
-
-impl Partition {
-    /// Enqueues several requests in one script call; whether the snapshot was current, and one
-    /// outcome per request, in order.
-    async fn enqueue_batch(&self, requests: &[Request]) -> Result<Batch, QueueError> {
-        // One version per call: requests with different snapshots (rare) are routed later.
-        let version = requests
-            .first()
-            .and_then(|r| r.fan_out.as_ref())
-            .map(|f| f.version)
-            .filter(|v| {
-                requests
-                    .iter()
-                    .all(|r| r.fan_out.as_ref().map(|f| f.version) == Some(*v))
-            });
-        let mut invocation = self.scripts.enqueue.prepare_invoke();
-        invocation
-            .key(self.keys.events())
-            .key(self.keys.deliveries())
-            .key(self.keys.routing())
-            .key(self.keys.subscriptions_version())
-            .arg(self.index_ttl_secs)
-            .arg(u8::from(self.replication.is_some()))
-            .arg(version.map(|v| v.to_string()).unwrap_or_default());
-        for request in requests {
-            invocation
-                .key(&request.seen_key)
-                .arg(request.dedupe_ttl_secs)
-                .arg(request.events.len())
-                .arg(&request.ids_json);
-            for (i, [index_key, id, event_type, json]) in request.events.iter().enumerate() {
-                invocation.key(index_key).arg(id).arg(event_type).arg(json);
-                let targets = match (&request.fan_out, version) {
-                    (Some(fan_out), Some(_)) => fan_out.targets[i].as_slice(),
-                    _ => &[],
-                };
-                invocation.arg(targets.len());
-                for target in targets {
-                    invocation.arg(target);
-                }
-            }
-        }
-        invocation.key(self.keys.replication_mark());
-        let mut conn = self.conn.clone();
-        let reply: Vec<redis::Value> = self
-            .bounded("enqueue script", invocation.invoke_async(&mut conn))
-            .await?;
-        let mut reply = reply.into_iter();
-        let current = reply
-            .next()
-            .and_then(|v| redis::from_redis_value::<i64>(v).ok())
-            == Some(1);
-        let reply: Vec<(i64, String)> = reply
-            .collect::<Vec<_>>()
-            .chunks(2)
-            .filter_map(|pair| match pair {
-                [fresh, ids] => Some((
-                    redis::from_redis_value_ref::<i64>(fresh).ok()?,
-                    redis::from_redis_value_ref::<String>(ids).ok()?,
-                )),
-                _ => None,
-            })
-            .collect();
-        if let Some((wanted, timeout_ms)) = self.replication {
-            // On the connection that wrote, to the partition's master: WAIT counts the replicas
-            // that have this client's writes (a batch of repeats wrote the replication mark, so it
-            // waits too: the first acceptance may not have reached a replica yet).
-            let wait = redis::cmd("WAIT").arg(wanted).arg(timeout_ms).to_owned();
-            let events = self.keys.events();
-            let acked: u64 = self
-                .bounded("WAIT", conn.on_master_of(&events, &wait))
-                .await?;
-            if acked < u64::from(wanted) {
-                let error = QueueError::NotReplicated { acked, wanted };
-                return self.counted("WAIT", Err(error));
-            }
-        }
-        if reply.len() != requests.len() {
-            return Err(QueueError::Reply(format!(
-                "{} outcomes for {} requests",
-                reply.len(),
-                requests.len()
-            )));
-        }
-        let outcomes = reply
-            .into_iter()
-            .map(|(fresh, stored)| {
-                let ids: Vec<String> = serde_json::from_str(&stored).map_err(|e| {
-                    QueueError::Reply(format!("seen value is not a JSON id list: {e}"))
-                })?;
-                Ok(if fresh == 1 {
-                    Enqueued::Accepted(ids)
-                } else {
-                    Enqueued::Duplicate(ids)
-                })
-            })
-            .collect::<Result<_, QueueError>>()?;
-        Ok(Batch {
-            stale: !current,
-            outcomes,
-        })
-    }
-}
-
-/// What one script call did.
-struct Batch {
-    /// The snapshot the jobs were planned with was older than the partition's version: its events
-    /// went to the routing stream, and the caller should refresh its snapshot.
-    stale: bool,
-    outcomes: Vec<Enqueued>,
-}
-
-/// What the enqueue of one request did, and whether its subscriptions snapshot was stale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnqueueOutcome {
-    pub enqueued: Enqueued,
-    pub snapshot_stale: bool,
-}
-
 struct Waiting {
     request: Request,
     reply: oneshot::Sender<Result<EnqueueOutcome, QueueError>>,
 }
 
-/// Enqueues provider requests through one group-commit task per partition (see the module
-/// docs), each on a connection of its own: a `WAIT` blocks only its partition's connection.
+/// Enqueues provider requests through group-commit lanes, each a task with a connection of its
+/// own: on one Redis a single lane takes every partition's requests (one script may touch any
+/// key there, so batches stay as large as before partitions); on a cluster a lane per partition
+/// (a script touches one slot), so a `WAIT` also holds up only its partition.
 #[derive(Clone)]
 pub struct Enqueuer {
-    partitions: Arc<[PartitionEnqueuer]>,
+    queue: Queue,
+    lanes: Arc<[Lane]>,
 }
 
 #[derive(Clone)]
-struct PartitionEnqueuer {
-    partition: Partition,
+struct Lane {
+    queue: Queue,
     /// Script calls in flight, from callers and the task together.
     calls: Arc<Semaphore>,
     waiting: mpsc::Sender<Waiting>,
 }
 
 impl Enqueuer {
-    /// Starts the tasks that send the batches; they end when the last `Enqueuer` is dropped.
-    /// Must be called within a Tokio runtime.
+    /// Starts the lanes' tasks; they end when the last `Enqueuer` is dropped. Must be called
+    /// within a Tokio runtime.
     pub fn spawn(queue: Queue) -> Result<Enqueuer, QueueError> {
-        let partitions = queue
-            .partitions()
-            .map(|partition| {
-                let partition = partition.separate()?;
+        let count = if queue.is_cluster() {
+            queue.partition_count()
+        } else {
+            1
+        };
+        let lanes = (0..count)
+            .map(|_| {
+                let lane_queue = queue.separate()?;
                 let (waiting, receiver) = mpsc::channel(WAITING);
                 let calls = Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT));
-                tokio::spawn(send_batches(partition.clone(), calls.clone(), receiver));
-                Ok(PartitionEnqueuer {
-                    partition,
+                tokio::spawn(send_batches(lane_queue.clone(), calls.clone(), receiver));
+                Ok(Lane {
+                    queue: lane_queue,
                     calls,
                     waiting,
                 })
             })
             .collect::<Result<_, QueueError>>()?;
-        Ok(Enqueuer { partitions })
+        Ok(Enqueuer { queue, lanes })
     }
 
     /// Stores `events` (and the jobs `fan_out` plans for them) in the partition of their ordering
@@ -275,25 +97,20 @@ impl Enqueuer {
         fan_out: Option<FanOut>,
     ) -> Result<EnqueueOutcome, QueueError> {
         let ordering_key = super::partition::ordering_key(events, dedupe_key);
-        let index = super::partition::partition_of(ordering_key, self.partitions.len());
-        let request = Request::new(
-            &self.partitions[index].partition,
-            source,
-            dedupe_key,
-            events,
-            ttl_secs,
-            fan_out,
-        )?;
-        self.partitions[index].enqueue(request).await
+        let partition = self.queue.partition_for(ordering_key);
+        let request = Request::new(&partition, source, dedupe_key, events, ttl_secs, fan_out)?;
+        self.lanes[request.partition % self.lanes.len()]
+            .enqueue(request)
+            .await
     }
 }
 
-impl PartitionEnqueuer {
+impl Lane {
     async fn enqueue(&self, request: Request) -> Result<EnqueueOutcome, QueueError> {
         // With a call to spare (the task takes freed calls first when it has requests waiting),
         // the request goes at once from here: no hand-over, so an idle relay adds no latency.
         if let Ok(_call) = self.calls.try_acquire() {
-            let batch = self.partition.enqueue_batch(&[request]).await?;
+            let batch = self.queue.enqueue_batch(&[request]).await?;
             let snapshot_stale = batch.stale;
             return batch
                 .outcomes
@@ -315,21 +132,17 @@ impl PartitionEnqueuer {
                 .await
                 .map_err(|_| QueueError::Reply("the enqueue task dropped the request".into()))?
         };
-        match tokio::time::timeout(self.partition.timeout, handed_over).await {
+        match tokio::time::timeout(self.queue.timeout, handed_over).await {
             Ok(result) => result,
-            Err(_) => self.partition.counted(
+            Err(_) => self.queue.counted(
                 "enqueue script",
-                Err(QueueError::Timeout(self.partition.timeout)),
+                Err(QueueError::Timeout(self.queue.timeout)),
             ),
         }
     }
 }
 
-async fn send_batches(
-    partition: Partition,
-    calls: Arc<Semaphore>,
-    mut receiver: mpsc::Receiver<Waiting>,
-) {
+async fn send_batches(queue: Queue, calls: Arc<Semaphore>, mut receiver: mpsc::Receiver<Waiting>) {
     while let Some(first) = receiver.recv().await {
         let permit = calls
             .clone()
@@ -352,11 +165,11 @@ async fn send_batches(
         if batch.is_empty() {
             continue;
         }
-        let partition = partition.clone();
+        let queue = queue.clone();
         tokio::spawn(async move {
             let (requests, replies): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|w| (w.request, w.reply)).unzip();
-            match partition.enqueue_batch(&requests).await {
+            match queue.enqueue_batch(&requests).await {
                 Ok(batch) => {
                     for (reply, enqueued) in replies.into_iter().zip(batch.outcomes) {
                         let _ = reply.send(Ok(EnqueueOutcome {

@@ -86,13 +86,6 @@ impl Queue {
                 scanned += 1;
                 let fields = entry.fields;
                 before = Position::parse(&entry.id);
-                if query
-                    .event_type
-                    .as_ref()
-                    .is_some_and(|t| fields.get("type") != Some(t))
-                {
-                    continue;
-                }
                 let Some(event) = fields
                     .get("event")
                     .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
@@ -104,7 +97,10 @@ impl Queue {
                         .as_ref()
                         .is_none_or(|w| event.get(name).and_then(|v| v.as_str()) == Some(w))
                 };
-                if !field_is("source", &source) || !field_is("subject", &query.subject) {
+                if !field_is("type", &query.event_type)
+                    || !field_is("source", &source)
+                    || !field_is("subject", &query.subject)
+                {
                     continue;
                 }
                 if let Some(visible) = &query.visible {
@@ -187,8 +183,6 @@ impl Partition {
             .key(self.keys.events())
             .key(self.keys.event_index(&event.id))
             .key(self.keys.deliveries())
-            .arg(&event.id)
-            .arg(event.event_type.as_str())
             .arg(subscription_id)
             .arg(json)
             .arg(self.index_ttl_secs);

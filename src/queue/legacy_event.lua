@@ -7,10 +7,10 @@
 -- ARGV[5]: id-index TTL in seconds
 local entry
 if ARGV[4] == '' then
-  entry = redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'event', ARGV[3])
+  entry = redis.call('XADD', KEYS[1], '*', 'event', ARGV[3])
   redis.call('XADD', KEYS[3], '*', 'e', entry)
 else
-  entry = redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'target', ARGV[4], 'event', ARGV[3])
+  entry = redis.call('XADD', KEYS[1], '*', 'target', ARGV[4], 'event', ARGV[3])
   redis.call('XADD', KEYS[4], '*', 'e', entry, 's', ARGV[4])
 end
 redis.call('SET', KEYS[2], entry, 'EX', ARGV[5])

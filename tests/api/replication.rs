@@ -95,7 +95,10 @@ impl Replica {
                 .arg("+")
                 .query(&mut conn)
                 .unwrap();
-            ids.extend(reply.ids.iter().filter_map(|e| e.get::<String>("id")));
+            ids.extend(reply.ids.iter().filter_map(|e| {
+                let event: Value = serde_json::from_str(&e.get::<String>("event")?).ok()?;
+                Some(event["id"].as_str()?.to_string())
+            }));
         }
         ids
     }
