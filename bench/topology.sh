@@ -26,6 +26,18 @@ start_redis_on() { # PORT NAME [redis-server args...]
   for _ in $(seq 100); do redis_answers 127.0.0.1 "$port" && return 0; sleep 0.1; done
   echo "error: redis-server $name did not start" >&2; exit 1
 }
+cluster_port() { # a free port whose cluster bus port (+10000) is free too
+  python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass'
+}
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 used_memory_on() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
 commands_on() { redis-cli -p "$1" INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" { print $2 }'; }
@@ -56,8 +68,9 @@ scenario_memory() {
   secs=$(( queued / rate ))
   out=$(loadgen "http://127.0.0.1:$port/ingest/flexops" "memory" 16 "$secs" 0 --rate "$rate")
   local events jobs
-  events=$(for k in $(redis-cli -p "$rport" --scan --pattern '{shiprelay:*}:events'); do redis-cli -p "$rport" XLEN "$k"; done | awk '{ n += $1 } END { print n + 0 }')
-  jobs=$(for k in $(redis-cli -p "$rport" --scan --pattern '{shiprelay:*}:deliveries'); do redis-cli -p "$rport" XLEN "$k"; done | awk '{ n += $1 } END { print n + 0 }')
+  local t
+  events=$(for t in "${tags[@]}"; do redis-cli -p "$rport" XLEN "$t:events"; done | awk '{ n += $1 } END { print n + 0 }')
+  jobs=$(for t in "${tags[@]}"; do redis-cli -p "$rport" XLEN "$t:deliveries"; done | awk '{ n += $1 } END { print n + 0 }')
   after=$(used_memory_on "$rport")
   # The same number of events, written as the previous version stored them.
   redis-cli -p "$rport" FLUSHALL >/dev/null
@@ -74,7 +87,7 @@ scenario_memory() {
 scenario_cluster() {
   local ports=() p i port cfg urls before after
   for i in 1 2 3; do
-    p=$(free_port); ports+=("$p")
+    p=$(cluster_port); ports+=("$p")
     start_redis_on "$p" "cluster-$i" --cluster-enabled yes --cluster-config-file nodes.conf \
       --appendonly yes --appendfsync everysec
   done

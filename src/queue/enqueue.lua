@@ -32,7 +32,9 @@ while arg <= #ARGV do
       result[1] = 0
     end
   end
-  local previous = redis.call('GET', seen)
+  -- One call checks and claims the dedupe key (NX GET, Redis 7.0): the old value of a repeat, or
+  -- false (and the key set) for a new request, whose events follow in this same atomic call.
+  local previous = redis.call('SET', seen, ids, 'NX', 'GET', 'EX', ttl)
   local at = arg + 4
   if previous then
     for i = 1, count do
@@ -54,7 +56,6 @@ while arg <= #ARGV do
       end
       at = at + 2 + targets
     end
-    redis.call('SET', seen, ids, 'EX', ttl)
     stored = true
     result[#result + 1] = 1
     result[#result + 1] = ids

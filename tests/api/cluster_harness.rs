@@ -39,6 +39,10 @@ impl TestCluster {
         };
         while cluster.ports.len() < nodes {
             let port = free_port();
+            // The cluster bus listens on port + 10000.
+            if port > 55_535 {
+                continue;
+            }
             if let Some(child) = cluster.spawn_node(port) {
                 cluster.ports.push(port);
                 cluster.children.push(Some(child));
