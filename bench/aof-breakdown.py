@@ -4,8 +4,8 @@
     bench/aof-breakdown.py <dir>/appendonlydir/appendonly.aof.1.incr.aof
 
 Reads the RESP commands of an AOF increment (not the RDB base), groups them by command and, for
-XADD/SET/XACK/XCLAIM, by the key's family ({shiprelay}:events, {shiprelay}:seen:..., ...), and
-divides by the number of XADDs to the events stream. Take the file from a short ingest run (before
+XADD/SET/XACK/XCLAIM/XDEL, by the key's family (events, seen, deliveries, ... of any partition), and
+divides by the number of XADDs to the events streams. Take the file from a short ingest run (before
 Redis rewrites it), e.g. the Redis that bench/profile-redis.sh starts.
 """
 import collections
@@ -36,9 +36,11 @@ def main(path):
         data = f.read()
     for args, size in commands(data):
         name = args[0].decode().upper()
-        if name in ("XADD", "SET", "XACK", "XCLAIM") and len(args) > 1:
-            parts = args[1].decode(errors="replace").split(":")
-            name += " " + (parts[1] if len(parts) > 1 else parts[0])
+        if name in ("XADD", "SET", "XACK", "XCLAIM", "XDEL") and len(args) > 1:
+            # {shiprelay}:seen:... or a partition's {shiprelay:0.71}:events: the name after the tag
+            key = args[1].decode(errors="replace")
+            rest = key.split("}:", 1)[1] if "}:" in key else key
+            name += " " + rest.split(":")[0]
         sizes[name] += size
         counts[name] += 1
     events = counts.get("XADD events", 0)

@@ -297,3 +297,42 @@ fn retention_and_replication_settings_have_defaults_and_are_checked() {
         );
     }
 }
+
+#[test]
+fn cluster_settings_are_validated_with_their_paths() {
+    let redis = load("").unwrap().settings.redis;
+    assert_eq!(redis.mode, super::RedisMode::Single);
+    assert_eq!(redis.partitions, 8);
+    let found = problems("[redis]\nmode = \"cluster\"\npartitions = 0\n", &[]);
+    for expected in ["redis.urls:", "redis.partitions:"] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected} in {found:?}"
+        );
+    }
+    let found = problems(
+        "[redis]\nmode = \"cluster\"\nurls = [\"redis://10.0.0.1:6379\", \"unix:///tmp/r.sock\"]\n",
+        &[],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("redis.urls[1]:"), "{found:?}");
+    let ok =
+        load("[redis]\nmode = \"cluster\"\nurls = [\"redis://10.0.0.1:6379\"]\npartitions = 16\n");
+    let redis = ok.unwrap().settings.redis;
+    assert_eq!(redis.addresses(), vec!["redis://10.0.0.1:6379"]);
+    assert!(!problems("[redis]\nmode = \"sharded\"\n", &[]).is_empty());
+}
+
+#[test]
+fn events_must_outlast_the_jobs_that_reference_them() {
+    let found = problems(
+        "[redis]\nevents_retention_secs = 3600\n[delivery]\nmax_age_secs = 7200\n",
+        &[],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("redis.events_retention_secs:") && p.contains("max_age_secs")),
+        "{found:?}"
+    );
+}

@@ -1,6 +1,8 @@
-//! Settling an attempt: the job's fate in its partition (one atomic script), then its record in
-//! the registry (delivery log, failure streak), which on a cluster is another slot: that second
-//! step is idempotent and retried, and its failure never undoes or repeats the delivery.
+//! Settling an attempt: the job's fate in its partition, and its record in the registry (delivery
+//! log, failure streak). On one Redis both are one atomic script (`settle_together.lua`), as
+//! before partitions. On a cluster the registry is another slot: the partition's script runs
+//! first, then the record, which is idempotent and retried, and whose failure never undoes or
+//! repeats the delivery.
 
 use super::{Job, Partition, QueueError};
 
@@ -52,6 +54,37 @@ impl Partition {
             Settle::Dead => ("dead", 0),
             Settle::Defer { due_ms } => ("defer", due_ms),
         };
+        // Only a retry, a deferral and a dead letter keep the job; a dead letter keeps its event
+        // too, so that it outlives the events' retention.
+        let kept = match settle {
+            Settle::Delivered => String::new(),
+            Settle::Dead => job.to_json(),
+            Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
+        };
+        if !self.is_cluster() {
+            let mut together = self.scripts.settle_together.prepare_invoke();
+            together
+                .key(self.keys.deliveries())
+                .key(self.keys.retry())
+                .key(self.keys.dead())
+                .key(self.queue.keys.attempts(&job.subscription_id))
+                .key(self.queue.keys.subscription(&job.subscription_id))
+                .arg(super::DELIVER_GROUP)
+                .arg(entry_id)
+                .arg(kind)
+                .arg(due_ms)
+                .arg(&kept)
+                .arg(reason)
+                .arg(now_ms)
+                .arg(log_len);
+            for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
+                together.arg(field).arg(value);
+            }
+            let mut conn = self.conn();
+            return self
+                .bounded("settle script", together.invoke_async(&mut conn))
+                .await;
+        }
         let mut invocation = self.scripts.settle.prepare_invoke();
         invocation
             .key(self.keys.deliveries())
@@ -61,13 +94,7 @@ impl Partition {
             .arg(entry_id)
             .arg(kind)
             .arg(due_ms)
-            // Only a retry, a deferral and a dead letter keep the job; a dead letter keeps its
-            // event too, so that it outlives the events' retention.
-            .arg(match settle {
-                Settle::Delivered => String::new(),
-                Settle::Dead => job.to_json(),
-                Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
-            })
+            .arg(&kept)
             .arg(reason)
             .arg(now_ms);
         let mut conn = self.conn();
