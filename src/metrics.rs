@@ -13,7 +13,8 @@ use prometheus::{
 pub const UNKNOWN_SOURCE: &str = "unknown";
 
 /// The areas `shiprelay_redis_errors_total{op}` counts under.
-pub const REDIS_ERROR_AREAS: [&str; 5] = ["http", "route", "deliver", "schedule", "sample"];
+pub const REDIS_ERROR_AREAS: [&str; 6] =
+    ["http", "route", "deliver", "schedule", "upgrade", "sample"];
 
 #[derive(Clone)]
 pub struct Metrics {

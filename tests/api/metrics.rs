@@ -239,7 +239,7 @@ async fn a_restart_on_existing_groups_counts_no_redis_error() {
     // Let the delivery runtime create (find) its groups and run a first sample.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let text = app.metrics_text(&restarted.address).await;
-    for area in ["http", "route", "deliver", "schedule", "sample"] {
+    for area in ["http", "route", "deliver", "schedule", "upgrade", "sample"] {
         let sample = format!("shiprelay_redis_errors_total{{op=\"{area}\"}} 0");
         assert!(
             text.lines().any(|line| line == sample),
