@@ -23,6 +23,8 @@ const EXPORTED: &[(&str, Kind)] = &[
     ("shiprelay_delivery_lag_seconds", Kind::Histogram),
     ("shiprelay_queue_depth", Kind::Gauge),
     ("shiprelay_queue_oldest_age_seconds", Kind::Gauge),
+    ("shiprelay_partition_queue_depth", Kind::Gauge),
+    ("shiprelay_partition_up", Kind::Gauge),
     ("shiprelay_subscriptions", Kind::Gauge),
     ("shiprelay_redis_errors_total", Kind::Counter),
     ("process_cpu_seconds_total", Kind::Counter),

@@ -609,7 +609,7 @@ async fn consumer_groups_come_back_after_redis_loses_its_data() {
     ingest(&app, "e1").await;
     sink.wait_for(1, WAIT).await;
 
-    let mut conn = app.redis.conn().await;
+    let mut conn = app.conn().await;
     let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
     subscribe(&app, &sink, json!({})).await;
     ingest(&app, "e2").await;
@@ -727,7 +727,7 @@ async fn shutdown_finishes_deliveries_in_flight() {
     ingest(&app, "e1").await;
     sink.wait_for(1, WAIT).await; // the delivery is now in flight
     app.stop().await; // what SIGTERM does: HTTP stops, then delivery drains
-    let mut conn = app.redis.conn().await;
+    let mut conn = app.conn().await;
     let log: Vec<redis::Value> = redis::cmd("XRANGE")
         .arg(format!("{{test}}:attempts:{}", sub["id"].as_str().unwrap()))
         .arg("-")
@@ -761,7 +761,7 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         204
     );
 
-    let mut conn = app.redis.conn().await;
+    let mut conn = app.conn().await;
     let _: String = redis::cmd("XADD")
         .arg(part_key(0, "deliveries"))
         .arg("*")
@@ -771,7 +771,7 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         .await
         .unwrap();
     let queued = || async {
-        let mut conn = app.redis.conn().await;
+        let mut conn = app.conn().await;
         let deliveries = count_all(&mut conn, "XLEN", "deliveries").await;
         let retries = count_all(&mut conn, "ZCARD", "retry").await;
         deliveries + retries
@@ -797,7 +797,7 @@ async fn an_enqueue_with_a_stale_snapshot_leaves_fan_out_to_the_router() {
     let sink = Sink::start().await;
     subscribe(&app, &sink, json!({})).await;
     // Every partition now holds a version no snapshot has: no enqueue may fan out by itself.
-    let mut conn = app.redis.conn().await;
+    let mut conn = app.conn().await;
     for n in 0..TEST_PARTITIONS {
         let _: () = redis::cmd("SET")
             .arg(part_key(n, "subscriptions:version"))
@@ -833,7 +833,7 @@ async fn an_enqueue_with_a_current_snapshot_fans_out_by_itself() {
     for n in 0..6 {
         ingest(&app, &format!("fresh-{n}")).await;
     }
-    let mut conn = app.redis.conn().await;
+    let mut conn = app.conn().await;
     // No router runs here (ingest only): the jobs are there, one per matching subscription, and
     // the events were stored once each.
     assert_eq!(count_all(&mut conn, "XLEN", "routing").await, 0);

@@ -148,7 +148,7 @@ pub fn part_key(n: usize, name: &str) -> String {
 
 /// `command` (`XLEN`, `ZCARD`) of partition key `name`, summed over every partition.
 pub async fn count_all(
-    conn: &mut redis::aio::MultiplexedConnection,
+    conn: &mut impl redis::aio::ConnectionLike,
     command: &str,
     name: &str,
 ) -> usize {
@@ -165,7 +165,7 @@ pub async fn count_all(
 }
 
 /// Jobs pending in the `deliver` group of every partition.
-pub async fn pending_jobs(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+pub async fn pending_jobs(conn: &mut impl redis::aio::ConnectionLike) -> u64 {
     let mut total = 0;
     for n in 0..TEST_PARTITIONS {
         let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
@@ -294,7 +294,11 @@ type_pointer = "/type"
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The test's Redis; with `SHIPRELAY_TEST_REDIS=cluster` the app runs on `cluster` instead
+    /// (this one then stands by unused, for the tests that kill or restart it, which that run
+    /// leaves out).
     pub redis: TestRedis,
+    pub cluster: Option<crate::cluster_harness::TestCluster>,
     handle: ServerHandle,
     running: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     toml: String,
@@ -318,6 +322,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app with the test config, after `edit` had its way with the TOML.
 pub async fn spawn_app_with(edit: impl FnOnce(String) -> String) -> TestApp {
+    if crate::backend::on_cluster() {
+        let cluster = crate::cluster_harness::TestCluster::start(3, 0);
+        let redis = TestRedis::start();
+        let toml = edit(crate::backend::on_the_cluster(
+            &test_config_toml(&redis.url()),
+            &cluster,
+        ));
+        let (address, handle, running) = start(&toml).await;
+        return TestApp {
+            address,
+            client: reqwest::Client::new(),
+            redis,
+            cluster: Some(cluster),
+            handle,
+            running: std::sync::Mutex::new(Some(running)),
+            toml,
+        };
+    }
     spawn_app_on_with(TestRedis::start(), edit).await
 }
 
@@ -333,6 +355,7 @@ pub async fn spawn_app_on_with(redis: TestRedis, edit: impl FnOnce(String) -> St
         address,
         client: reqwest::Client::new(),
         redis,
+        cluster: None,
         handle,
         running: std::sync::Mutex::new(Some(running)),
         toml,
@@ -371,6 +394,14 @@ impl TestApp {
         let running = self.running.lock().unwrap().take();
         if let Some(running) = running {
             running.await.unwrap().unwrap();
+        }
+    }
+
+    /// A connection to look into the Redis (or the cluster) this app runs on.
+    pub async fn conn(&self) -> crate::backend::TestConn {
+        match &self.cluster {
+            Some(cluster) => cluster.conn().await,
+            None => crate::backend::TestConn::Single(self.redis.conn().await),
         }
     }
 
@@ -429,7 +460,7 @@ impl TestApp {
         &self,
         key: &str,
     ) -> Vec<std::collections::HashMap<String, Vec<u8>>> {
-        let mut conn = self.redis.conn().await;
+        let mut conn = self.conn().await;
         let mut all = Vec::new();
         for key in expand(key) {
             let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
@@ -454,7 +485,7 @@ impl TestApp {
     }
 
     pub async fn stream_len(&self, key: &str) -> usize {
-        let mut conn = self.redis.conn().await;
+        let mut conn = self.conn().await;
         let mut total = 0;
         for key in expand(key) {
             let len: usize = redis::cmd("XLEN")

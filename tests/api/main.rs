@@ -1,5 +1,6 @@
 //! End-to-end tests: the application as `main` builds it, a real redis-server per test, real HTTP.
 
+mod backend;
 mod cli;
 mod cluster;
 mod cluster_harness;
