@@ -206,23 +206,11 @@ impl Partition {
     /// Trims the events stream below `min_id_ms`, but never past an event still waiting to be
     /// routed (the oldest routing entry: it was written with, or after, its event).
     pub async fn trim_events(&self, min_id_ms: i64) -> Result<(), QueueError> {
-        let mut conn = self.conn();
-        let oldest: StreamRangeReply = self
-            .bounded(
-                "XRANGE routing",
-                redis::cmd("XRANGE")
-                    .arg(self.keys.routing())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1)
-                    .query_async(&mut conn),
-            )
-            .await?;
         let mut cutoff = StreamId(u64::try_from(min_id_ms).unwrap_or(0), 0);
-        if let Some(routing) = oldest.ids.first().and_then(|e| StreamId::parse(&e.id)) {
+        if let Some(routing) = self.oldest_id(&self.keys.routing()).await? {
             cutoff = cutoff.min(StreamId(routing.0, 0));
         }
+        let mut conn = self.conn();
         if cutoff > StreamId(0, 0) {
             let _: i64 = self
                 .bounded(
@@ -241,6 +229,24 @@ impl Partition {
 }
 
 impl Queue {
+    /// The id of a stream's oldest entry, if it has one.
+    pub(super) async fn oldest_id(&self, stream: &str) -> Result<Option<StreamId>, QueueError> {
+        let mut conn = self.conn();
+        let first: StreamRangeReply = self
+            .bounded(
+                "XRANGE",
+                redis::cmd("XRANGE")
+                    .arg(stream)
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(first.ids.first().and_then(|e| StreamId::parse(&e.id)))
+    }
+
     /// Moves dead letters (position, fresh job) back to their partitions' deliveries streams;
     /// returns how many moved (an entry another redrive moved first is skipped).
     pub async fn redrive_dead(&self, entries: &[(String, Job)]) -> Result<usize, QueueError> {

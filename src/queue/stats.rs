@@ -1,9 +1,6 @@
 //! Queue statistics for the metrics: how much work is waiting where, and how old the oldest
 //! unfinished piece is. Read-only and cheap (a handful of O(1)/O(log n) commands).
 
-use redis::streams::StreamRangeReply;
-
-use super::stream::StreamId;
 use super::{Partition, Queue, QueueError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,18 +65,7 @@ impl Partition {
                     .query_async(&mut conn),
             )
             .await?;
-        let oldest_job: StreamRangeReply = self
-            .bounded(
-                "XRANGE",
-                redis::cmd("XRANGE")
-                    .arg(self.keys.deliveries())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1)
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let oldest_job = self.oldest_id(&self.keys.deliveries()).await?;
         let (events_unrouted, events_oldest_ms) = self.unrouted().await?;
         Ok(QueueStats {
             events_unrouted,
@@ -88,11 +74,7 @@ impl Partition {
             dead,
             quarantine: 0,
             events_oldest_ms,
-            deliveries_oldest_ms: oldest_job
-                .ids
-                .first()
-                .and_then(|e| StreamId::parse(&e.id))
-                .map(|id| id.0),
+            deliveries_oldest_ms: oldest_job.map(|id| id.0),
         })
     }
 
@@ -100,27 +82,15 @@ impl Partition {
     /// time of the oldest.
     async fn unrouted(&self) -> Result<(u64, Option<u64>), QueueError> {
         let mut conn = self.conn();
-        let (length, first): (u64, StreamRangeReply) = self
+        let length: u64 = self
             .bounded(
-                "routing stats",
-                redis::pipe()
-                    .xlen(self.keys.routing())
-                    .cmd("XRANGE")
+                "XLEN routing",
+                redis::cmd("XLEN")
                     .arg(self.keys.routing())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1)
                     .query_async(&mut conn),
             )
             .await?;
-        Ok((
-            length,
-            first
-                .ids
-                .first()
-                .and_then(|e| StreamId::parse(&e.id))
-                .map(|id| id.0),
-        ))
+        let oldest = self.oldest_id(&self.keys.routing()).await?;
+        Ok((length, oldest.map(|id| id.0)))
     }
 }
