@@ -294,28 +294,4 @@ impl Queue {
             .await?;
         Ok(reply.ids.into_iter().map(entry).collect())
     }
-
-    /// Oldest-first entries of a stream between two ids (inclusive), at most `count`.
-    pub async fn stream_range(
-        &self,
-        stream: &str,
-        start: &str,
-        end: &str,
-        count: usize,
-    ) -> Result<Vec<Entry>, QueueError> {
-        let mut conn = self.conn();
-        let reply: StreamRangeReply = self
-            .bounded(
-                "XRANGE",
-                redis::cmd("XRANGE")
-                    .arg(stream)
-                    .arg(start)
-                    .arg(end)
-                    .arg("COUNT")
-                    .arg(count)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        Ok(reply.ids.into_iter().map(entry).collect())
-    }
 }

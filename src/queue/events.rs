@@ -139,34 +139,38 @@ impl Queue {
         &self,
         id: &str,
     ) -> Result<Option<(serde_json::Value, Option<String>, Position)>, QueueError> {
-        for partition in self.partitions() {
-            let mut conn = partition.conn();
-            let entry_id: Option<String> = partition
-                .bounded(
-                    "GET",
-                    redis::cmd("GET")
-                        .arg(partition.keys.event_index(id))
-                        .query_async(&mut conn),
-                )
-                .await?;
-            let Some(id) = entry_id.as_deref().and_then(StreamId::parse) else {
-                continue;
-            };
-            let position = Position {
-                id,
-                partition: partition.index,
-            };
-            let Some(mut found) = self.entry_at(PartKeys::events, position).await? else {
-                return Ok(None);
-            };
-            let target = found.fields.remove("target");
-            return Ok(found
-                .fields
-                .remove("event")
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .map(|event| (event, target, position)));
-        }
-        Ok(None)
+        // Every partition's id index at once: the id does not say which one holds it.
+        let lookups =
+            self.partitions().map(|partition| async move {
+                let mut conn = partition.conn();
+                let entry_id: Option<String> = partition
+                    .bounded(
+                        "GET",
+                        redis::cmd("GET")
+                            .arg(partition.keys.event_index(id))
+                            .query_async(&mut conn),
+                    )
+                    .await?;
+                Ok::<_, QueueError>(entry_id.as_deref().and_then(StreamId::parse).map(|id| {
+                    Position {
+                        id,
+                        partition: partition.index,
+                    }
+                }))
+            });
+        let found = futures_util::future::try_join_all(lookups).await?;
+        let Some(position) = found.into_iter().flatten().next() else {
+            return Ok(None);
+        };
+        let Some(mut found) = self.entry_at(PartKeys::events, position).await? else {
+            return Ok(None);
+        };
+        let target = found.fields.remove("target");
+        Ok(found
+            .fields
+            .remove("event")
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .map(|event| (event, target, position)))
     }
 }
 

@@ -7,7 +7,7 @@ use redis::streams::StreamRangeReply;
 
 use super::partition::PartKeys;
 use super::stream::{Position, StreamId, entry};
-use super::{Entry, Queue, QueueError};
+use super::{Entry, Partition, Queue, QueueError};
 
 /// Which stream of a partition to read.
 pub type StreamOf = fn(&PartKeys) -> String;
@@ -27,24 +27,8 @@ impl Queue {
                 None => "+".to_string(),
                 Some(position) => position.older_bound_in(partition.index)?,
             };
-            let key = stream(&partition.keys);
             let oldest = oldest.to_string();
-            Some(async move {
-                let mut conn = partition.conn();
-                let reply: StreamRangeReply = partition
-                    .bounded(
-                        "XREVRANGE",
-                        redis::cmd("XREVRANGE")
-                            .arg(&key)
-                            .arg(&end)
-                            .arg(&oldest)
-                            .arg("COUNT")
-                            .arg(count)
-                            .query_async(&mut conn),
-                    )
-                    .await?;
-                Ok::<_, QueueError>(positioned(reply, partition.index))
-            })
+            Some(async move { range(&partition, "XREVRANGE", stream, &end, &oldest, count).await })
         });
         let mut all: Vec<(Position, Entry)> = try_join_all(reads).await?.concat();
         all.sort_by_key(|entry| std::cmp::Reverse(entry.0));
@@ -68,24 +52,8 @@ impl Queue {
                 (None, Some(floor)) => floor.to_string(),
                 (None, None) => "-".to_string(),
             };
-            let key = stream(&partition.keys);
             let newest = newest.to_string();
-            async move {
-                let mut conn = partition.conn();
-                let reply: StreamRangeReply = partition
-                    .bounded(
-                        "XRANGE",
-                        redis::cmd("XRANGE")
-                            .arg(&key)
-                            .arg(&start)
-                            .arg(&newest)
-                            .arg("COUNT")
-                            .arg(count)
-                            .query_async(&mut conn),
-                    )
-                    .await?;
-                Ok::<_, QueueError>(positioned(reply, partition.index))
-            }
+            async move { range(&partition, "XRANGE", stream, &start, &newest, count).await }
         });
         let mut all: Vec<(Position, Entry)> = try_join_all(reads).await?.concat();
         all.sort_by_key(|entry| entry.0);
@@ -119,6 +87,32 @@ impl Queue {
             .next()
             .map(|(_, entry)| entry))
     }
+}
+
+/// `XRANGE` or `XREVRANGE` (`command`) of one partition's `stream` from `from` to `to`, its entries
+/// with their positions.
+async fn range(
+    partition: &Partition,
+    command: &'static str,
+    stream: StreamOf,
+    from: &str,
+    to: &str,
+    count: usize,
+) -> Result<Vec<(Position, Entry)>, QueueError> {
+    let mut conn = partition.conn();
+    let reply: StreamRangeReply = partition
+        .bounded(
+            command,
+            redis::cmd(command)
+                .arg(stream(&partition.keys))
+                .arg(from)
+                .arg(to)
+                .arg("COUNT")
+                .arg(count)
+                .query_async(&mut conn),
+        )
+        .await?;
+    Ok(positioned(reply, partition.index))
 }
 
 fn positioned(reply: StreamRangeReply, partition: usize) -> Vec<(Position, Entry)> {

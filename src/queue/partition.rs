@@ -143,11 +143,6 @@ impl Deref for Partition {
 }
 
 impl Partition {
-    /// The partition's number, as a metric label.
-    pub fn label(&self) -> String {
-        self.index.to_string()
-    }
-
     /// The same partition on a connection of its own, for a loop that blocks on XREADGROUP.
     pub fn dedicated(&self) -> Result<Partition, super::QueueError> {
         Ok(Partition {

@@ -61,35 +61,25 @@ impl Partition {
             Settle::Dead => job.to_json(),
             Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
         };
-        if !self.is_cluster() {
-            let mut together = self.scripts.settle_together.prepare_invoke();
-            together
-                .key(self.keys.deliveries())
-                .key(self.keys.retry())
-                .key(self.keys.dead())
-                .key(self.queue.keys.attempts(&job.subscription_id))
-                .key(self.queue.keys.subscription(&job.subscription_id))
-                .arg(super::DELIVER_GROUP)
-                .arg(entry_id)
-                .arg(kind)
-                .arg(due_ms)
-                .arg(&kept)
-                .arg(reason)
-                .arg(now_ms)
-                .arg(log_len);
-            for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
-                together.arg(field).arg(value);
-            }
-            let mut conn = self.conn();
-            return self
-                .bounded("settle script", together.invoke_async(&mut conn))
-                .await;
-        }
-        let mut invocation = self.scripts.settle.prepare_invoke();
+        // On one Redis the partition's and the registry's effects are one script; on a cluster
+        // the partition's script runs alone and the registry's record follows.
+        let together = !self.is_cluster();
+        let script = if together {
+            &self.scripts.settle_together
+        } else {
+            &self.scripts.settle
+        };
+        let mut invocation = script.prepare_invoke();
         invocation
             .key(self.keys.deliveries())
             .key(self.keys.retry())
-            .key(self.keys.dead())
+            .key(self.keys.dead());
+        if together {
+            invocation
+                .key(self.queue.keys.attempts(&job.subscription_id))
+                .key(self.queue.keys.subscription(&job.subscription_id));
+        }
+        invocation
             .arg(super::DELIVER_GROUP)
             .arg(entry_id)
             .arg(kind)
@@ -97,6 +87,16 @@ impl Partition {
             .arg(&kept)
             .arg(reason)
             .arg(now_ms);
+        if together {
+            invocation.arg(log_len);
+            for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {
+                invocation.arg(field).arg(value);
+            }
+            let mut conn = self.conn();
+            return self
+                .bounded("settle script", invocation.invoke_async(&mut conn))
+                .await;
+        }
         let mut conn = self.conn();
         let _settled: i64 = self
             .bounded("settle script", invocation.invoke_async(&mut conn))
