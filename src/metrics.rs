@@ -49,6 +49,9 @@ pub struct Metrics {
     pub redis_errors: IntCounterVec,
     /// `shiprelay_unreadable_records_total{kind}`: stored records that cannot be read.
     pub unreadable_records: IntCounterVec,
+    /// `shiprelay_delivery_waits_total{reason,where}`: jobs that waited for their rate limit's
+    /// slot or their in-flight cap's turn, here or parked in Redis.
+    pub delivery_waits: IntCounterVec,
 }
 
 /// How an ingest request ended, as counted.
@@ -208,6 +211,19 @@ impl Metrics {
         )
         .expect("valid metric");
         unreadable_records.with_label_values(&["subscription"]);
+        let delivery_waits = IntCounterVec::new(
+            Opts::new(
+                "shiprelay_delivery_waits_total",
+                "Jobs that waited before their attempt, by reason (rate_limit: for their slot; in_flight_cap: for a place) and where (here: in the process, without a worker; parked: in Redis until due).",
+            ),
+            &["reason", "where"],
+        )
+        .expect("valid metric");
+        for reason in ["rate_limit", "in_flight_cap"] {
+            for place in ["here", "parked"] {
+                delivery_waits.with_label_values(&[reason, place]);
+            }
+        }
         let mut names = Vec::new();
         for collector in [
             Box::new(ingest_requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -224,6 +240,7 @@ impl Metrics {
             Box::new(subscriptions.clone()),
             Box::new(redis_errors.clone()),
             Box::new(unreadable_records.clone()),
+            Box::new(delivery_waits.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             names.extend(collector.desc().iter().map(|d| d.fq_name.clone()));
@@ -248,12 +265,19 @@ impl Metrics {
             subscriptions,
             redis_errors,
             unreadable_records,
+            delivery_waits,
         }
     }
 
     pub fn count_ingest(&self, source: &str, outcome: IngestOutcome) {
         self.ingest_requests
             .with_label_values(&[source, outcome.label()])
+            .inc();
+    }
+
+    pub fn count_wait(&self, reason: &str, place: &str) {
+        self.delivery_waits
+            .with_label_values(&[reason, place])
             .inc();
     }
 

@@ -36,6 +36,8 @@ pub struct Subscriptions {
     pub all: Vec<Subscription>,
     by_id: HashMap<String, usize>,
     tenant_sources: HashMap<String, Vec<String>>,
+    /// Each tenant's `maxDeliveriesPerSecond`, when it has one.
+    tenant_rates: HashMap<String, u32>,
     /// Ids whose record exists but cannot be read: not deleted, so their jobs must wait.
     pub unreadable: HashSet<String>,
 }
@@ -52,10 +54,20 @@ impl Subscriptions {
             .iter()
             .map(|t| (t.id.clone(), t.allowed_sources.clone()))
             .collect();
+        let tenant_rates = tenants
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.id.clone(),
+                    t.max_deliveries_per_second.filter(|&r| r > 0)?,
+                ))
+            })
+            .collect();
         Subscriptions {
             all,
             by_id,
             tenant_sources,
+            tenant_rates,
             unreadable: HashSet::new(),
         }
     }
@@ -72,6 +84,7 @@ impl Subscriptions {
             all,
             by_id,
             tenant_sources: self.tenant_sources.clone(),
+            tenant_rates: self.tenant_rates.clone(),
             unreadable: self.unreadable.clone(),
         }
     }
@@ -86,6 +99,13 @@ impl Subscriptions {
         self.tenant_sources
             .get(&subscription.tenant)
             .is_some_and(|allowed| allows(allowed, source_id))
+    }
+
+    /// The subscription's own rate limit and its tenant's (per second), when either has one.
+    pub fn rate_limits(&self, subscription: &Subscription) -> Option<(Option<u32>, Option<u32>)> {
+        let tenant = self.tenant_rates.get(&subscription.tenant).copied();
+        (subscription.rate_limit_per_second.is_some() || tenant.is_some())
+            .then_some((subscription.rate_limit_per_second, tenant))
     }
 
     /// The subscription's own filters and its tenant's allowed sources both admit the event.

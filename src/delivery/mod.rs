@@ -7,9 +7,12 @@
 //! retries back; `upgrade` drains the layout before partitions. `signing`, `backoff` and `ssrf`
 //! are pure and unit-tested.
 
+pub mod admission;
 pub mod attempt;
 pub mod backoff;
 pub mod cache;
+mod deliver;
+pub mod limits;
 pub mod route;
 pub mod runtime;
 pub mod schedule;

@@ -6,21 +6,23 @@ use std::time::Duration;
 
 use super::cache::{SubscriptionCache, Subscriptions};
 use crate::event::EventHead;
-use crate::queue::{Partition, RoutableEvent, Routed, Take};
+use crate::queue::{Partition, RoutableEvent, Routed, Take, Target};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::matching::EventFacts;
 
-/// The subscriptions one event goes to: its target alone when it has one (a replay to one
-/// subscription), else every enabled subscription whose filters and tenant admit it.
+/// The subscriptions one event goes to: its target alone when it has one (a test ping for one
+/// subscription, never ordered), else every enabled subscription whose filters and tenant admit
+/// it, each job in its subject's lane when the subscription wants order per subject and the event
+/// has a subject.
 pub fn targets(
     event: &EventHead,
     target: Option<&str>,
     subscriptions: &Subscriptions,
-) -> Vec<String> {
+) -> Vec<Target> {
     match target {
         Some(id) => subscriptions
             .get(id)
-            .map(|s| s.id.clone())
+            .map(|s| Target::unordered(&s.id))
             .into_iter()
             .collect(),
         None => {
@@ -29,7 +31,10 @@ pub fn targets(
                 .all
                 .iter()
                 .filter(|s| subscriptions.admits(s, &facts))
-                .map(|s| s.id.clone())
+                .map(|s| Target {
+                    subscription_id: s.id.clone(),
+                    lane: s.lane_of(event.subject.as_deref()),
+                })
                 .collect()
         }
     }
@@ -40,7 +45,7 @@ pub fn plan(
     event_json: &str,
     target: Option<&str>,
     subscriptions: &Subscriptions,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<Target>, String> {
     let event: EventHead =
         serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
     Ok(targets(&event, target, subscriptions))

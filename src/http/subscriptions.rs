@@ -118,8 +118,9 @@ pub async fn list(
         .await
         .map_err(|e| api_error(&state, e))?;
     let now = Utc::now();
+    let views = with_backlogs(&state, &items, now).await?;
     Ok(HttpResponse::Ok().json(Paged {
-        data: items.iter().map(|s| s.view(now)).collect(),
+        data: views,
         pagination: PageInfo::new(page, size, total),
     }))
 }
@@ -148,7 +149,29 @@ pub async fn get_one(
         .get(&call, &id)
         .await
         .map_err(|e| api_error(&state, e))?;
-    Ok(HttpResponse::Ok().json(subscription.view(Utc::now())))
+    let view = with_backlogs(&state, std::slice::from_ref(&subscription), Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(&view[0]))
+}
+
+/// The views of these subscriptions with what waits for each.
+async fn with_backlogs(
+    state: &AppState,
+    subscriptions: &[crate::subscriptions::model::Subscription],
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<SubscriptionView>, ApiError> {
+    let backlogs = state
+        .subscriptions()
+        .backlogs(subscriptions, now)
+        .await
+        .map_err(|e| api_error(state, e))?;
+    Ok(subscriptions
+        .iter()
+        .zip(backlogs)
+        .map(|(s, backlog)| SubscriptionView {
+            backlog: Some(backlog),
+            ..s.view(now)
+        })
+        .collect())
 }
 
 /// Change some fields; absent fields stay as they are.

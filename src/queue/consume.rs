@@ -155,7 +155,8 @@ impl Partition {
     }
 }
 
-/// A job as stored: a first attempt's reference (`e`, `s`), or a job's JSON (`job`).
+/// A job as stored: a first attempt's reference (`e`, `s`, and `l`, its lane's subject, when it
+/// heads a lane), or a job's JSON (`job`).
 fn stored_job(entry: &Entry) -> Option<Job> {
     if let Some(json) = entry.fields.get("job") {
         return serde_json::from_str(json).ok();
@@ -171,6 +172,8 @@ fn stored_job(entry: &Entry) -> Option<Job> {
         event_time: chrono::DateTime::UNIX_EPOCH,
         received_at: chrono::DateTime::UNIX_EPOCH,
         event_entry: Some(event_entry.clone()),
+        lane: entry.fields.get("l").cloned(),
+        rate_slot_ms: None,
         event: String::new(),
     })
 }
@@ -210,6 +213,7 @@ fn resolve(entry_id: String, job: Option<Job>, events: &HashMap<String, Entry>) 
                 let first = Job::first(&head, json, &job.subscription_id);
                 job = Job {
                     event_entry: job.event_entry,
+                    lane: job.lane,
                     ..first
                 };
             }

@@ -25,6 +25,17 @@ pub struct Entry {
     pub fields: HashMap<String, String>,
 }
 
+/// A job for `append_jobs.lua`.
+struct Appended<'a> {
+    /// The dead letter it comes from (`""`: none).
+    dead_entry: &'a str,
+    /// `e`: a first attempt referencing event entry `data`; `j`: the job JSON `data`.
+    kind: &'static str,
+    data: String,
+    subscription_id: &'a str,
+    lane: Option<&'a str>,
+}
+
 impl Partition {
     /// Creates the `route` and `deliver` groups (and their streams) unless they exist.
     pub async fn ensure_groups(&self) -> Result<(), QueueError> {
@@ -165,41 +176,63 @@ impl Partition {
             .await
     }
 
-    /// Appends first-attempt jobs referencing this partition's events (replay), all or none.
+    /// Appends first-attempt jobs referencing this partition's events (replay), all or none; an
+    /// ordered subscription's job joins the tail of its lane.
     pub async fn enqueue_refs(&self, jobs: &[super::JobRef]) -> Result<(), QueueError> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for job in jobs {
-            pipe.cmd("XADD")
-                .arg(self.keys.deliveries())
-                .arg("*")
-                .arg("e")
-                .arg(&job.event_entry)
-                .arg("s")
-                .arg(&job.subscription_id)
-                .ignore();
-        }
-        let mut conn = self.conn();
-        self.bounded("enqueue jobs", pipe.query_async::<()>(&mut conn))
-            .await
+        let appended: Vec<Appended> = jobs
+            .iter()
+            .map(|job| Appended {
+                dead_entry: "",
+                kind: "e",
+                data: job.event_entry.clone(),
+                subscription_id: &job.subscription_id,
+                lane: job.lane.as_deref(),
+            })
+            .collect();
+        self.append_jobs(&appended).await.map(drop)
     }
 
-    /// Moves dead letters (entry id, fresh job) back to the deliveries stream; returns how many
-    /// moved (an entry another redrive moved first is skipped).
+    /// Moves dead letters (entry id, fresh job) back to the deliveries stream (or their lanes' tails);
+    /// returns how many moved (an entry another redrive moved first is skipped).
     pub async fn redrive(&self, entries: &[(String, Job)]) -> Result<usize, QueueError> {
-        if entries.is_empty() {
+        let appended: Vec<Appended> = entries
+            .iter()
+            .map(|(id, job)| Appended {
+                dead_entry: id,
+                kind: "j",
+                data: job.to_json(),
+                subscription_id: &job.subscription_id,
+                lane: job.lane.as_deref(),
+            })
+            .collect();
+        self.append_jobs(&appended).await
+    }
+
+    async fn append_jobs(&self, jobs: &[Appended<'_>]) -> Result<usize, QueueError> {
+        if jobs.is_empty() {
             return Ok(0);
         }
-        let mut invocation = self.scripts.redrive.prepare_invoke();
-        invocation.key(self.keys.dead()).key(self.keys.deliveries());
-        for (id, job) in entries {
-            invocation.arg(id).arg(job.to_json());
+        let mut invocation = self.scripts.append_jobs.prepare_invoke();
+        invocation
+            .key(self.keys.deliveries())
+            .key(self.keys.dead())
+            .key(self.keys.lane_seq())
+            .arg(chrono::Utc::now().timestamp_millis());
+        for job in jobs {
+            invocation
+                .arg(job.dead_entry)
+                .arg(job.kind)
+                .arg(&job.data)
+                .arg(job.subscription_id)
+                .arg(job.lane.unwrap_or(""));
+            if let Some(subject) = job.lane {
+                invocation
+                    .key(self.keys.lane(job.subscription_id, subject))
+                    .key(self.keys.waiting(job.subscription_id, super::Waiting::Lane));
+            }
         }
         let mut conn = self.conn();
-        self.bounded("redrive script", invocation.invoke_async(&mut conn))
+        self.bounded("append jobs script", invocation.invoke_async(&mut conn))
             .await
     }
 

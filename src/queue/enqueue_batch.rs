@@ -19,8 +19,8 @@ pub enum Enqueued {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FanOut {
     pub version: u64,
-    /// Per event, in order: the ids of the subscriptions it goes to.
-    pub targets: Vec<Vec<String>>,
+    /// Per event, in order: the subscriptions it goes to.
+    pub targets: Vec<Vec<super::Target>>,
 }
 
 /// What the enqueue of one request did, and whether its subscriptions snapshot was stale.
@@ -32,8 +32,8 @@ pub struct EnqueueOutcome {
 
 /// One provider request, serialised and ready for the script.
 pub(super) struct Request {
-    /// Its partition's events, deliveries and routing streams and version copy.
-    partition_keys: [String; 4],
+    /// Its partition's events, deliveries and routing streams, version copy and lane counter.
+    partition_keys: [String; 5],
     /// `WAIT` goes to the master holding this (the events stream's slot).
     pub(super) partition: usize,
     seen_key: String,
@@ -41,6 +41,8 @@ pub(super) struct Request {
     ids_json: String,
     /// Per event: its id-index key and CloudEvent JSON.
     events: Vec<(String, String)>,
+    /// Per event and ordered target: its lane and its subscription's lane waiting set.
+    lane_keys: Vec<Vec<[String; 2]>>,
     /// Per event: the subscriptions it goes to, and the snapshot version they are from.
     fan_out: Option<FanOut>,
     replication_mark: String,
@@ -66,19 +68,32 @@ impl Request {
             })
             .collect::<Result<_, QueueError>>()?;
         let keys = &partition.keys;
+        let fan_out = fan_out.filter(|f| f.targets.len() == events.len());
+        let lane_keys = events
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                fan_out
+                    .as_ref()
+                    .map(|f| lanes_of(keys, &f.targets[i]))
+                    .unwrap_or_default()
+            })
+            .collect();
         Ok(Request {
             partition_keys: [
                 keys.events(),
                 keys.deliveries(),
                 keys.routing(),
                 keys.subscriptions_version(),
+                keys.lane_seq(),
             ],
             partition: partition.index,
             seen_key: keys.seen(source, dedupe_key),
             dedupe_ttl_secs,
             ids_json,
-            fan_out: fan_out.filter(|f| f.targets.len() == events.len()),
+            fan_out,
             events: stored,
+            lane_keys,
             replication_mark: keys.replication_mark(),
         })
     }
@@ -86,6 +101,23 @@ impl Request {
     pub(super) fn bytes(&self) -> usize {
         self.events.iter().map(|(_, json)| json.len()).sum()
     }
+}
+
+/// The lane and lane waiting set of each ordered target, in order.
+pub(super) fn lanes_of(
+    keys: &super::partition::PartKeys,
+    targets: &[super::Target],
+) -> Vec<[String; 2]> {
+    targets
+        .iter()
+        .filter_map(|t| {
+            let subject = t.lane.as_deref()?;
+            Some([
+                keys.lane(&t.subscription_id, subject),
+                keys.waiting(&t.subscription_id, super::Waiting::Lane),
+            ])
+        })
+        .collect()
 }
 
 /// What one script call did.
@@ -109,7 +141,8 @@ impl Queue {
         let mut invocation = self.scripts.enqueue.prepare_invoke();
         invocation
             .arg(self.index_ttl_secs)
-            .arg(u8::from(self.replication.is_some()));
+            .arg(u8::from(self.replication.is_some()))
+            .arg(chrono::Utc::now().timestamp_millis());
         for request in requests {
             for key in &request.partition_keys {
                 invocation.key(key);
@@ -128,13 +161,18 @@ impl Queue {
                 .arg(&request.ids_json);
             for (i, (index_key, json)) in request.events.iter().enumerate() {
                 invocation.key(index_key).arg(json);
+                for [lane, waiting] in &request.lane_keys[i] {
+                    invocation.key(lane).key(waiting);
+                }
                 let targets = request
                     .fan_out
                     .as_ref()
                     .map_or(&[][..], |f| f.targets[i].as_slice());
                 invocation.arg(targets.len());
                 for target in targets {
-                    invocation.arg(target);
+                    invocation
+                        .arg(&target.subscription_id)
+                        .arg(target.lane.as_deref().unwrap_or(""));
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Fan-out by a router: the jobs (references) of routed events are appended and their routing
 //! entries retired in atomic script calls bounded by bytes.
 
-use super::{Partition, QueueError, ROUTE_GROUP};
+use super::{Partition, QueueError, ROUTE_GROUP, Target};
 
 /// The most job bytes one fan-out call carries (an event with more goes alone).
 pub const FAN_OUT_MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -11,13 +11,17 @@ pub const FAN_OUT_MAX_BYTES: usize = 4 * 1024 * 1024;
 pub struct Routed {
     pub routing_entry: String,
     pub event_entry: String,
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<Target>,
 }
 
 impl Routed {
     fn bytes(&self) -> usize {
         self.event_entry.len() * self.subscriptions.len()
-            + self.subscriptions.iter().map(String::len).sum::<usize>()
+            + self
+                .subscriptions
+                .iter()
+                .map(|t| t.subscription_id.len() + t.lane.as_ref().map_or(0, String::len))
+                .sum::<usize>()
     }
 }
 
@@ -51,14 +55,23 @@ impl Partition {
             invocation
                 .key(self.keys.routing())
                 .key(self.keys.deliveries())
-                .arg(ROUTE_GROUP);
+                .key(self.keys.lane_seq())
+                .arg(ROUTE_GROUP)
+                .arg(chrono::Utc::now().timestamp_millis());
             for event in chunk {
                 invocation
                     .arg(&event.routing_entry)
                     .arg(&event.event_entry)
                     .arg(event.subscriptions.len());
-                for subscription in &event.subscriptions {
-                    invocation.arg(subscription);
+                for target in &event.subscriptions {
+                    invocation
+                        .arg(&target.subscription_id)
+                        .arg(target.lane.as_deref().unwrap_or(""));
+                }
+                for [lane, waiting] in
+                    super::enqueue_batch::lanes_of(&self.keys, &event.subscriptions)
+                {
+                    invocation.key(lane).key(waiting);
                 }
             }
             let mut conn = self.conn();
@@ -82,7 +95,10 @@ mod tests {
             .map(|(i, jobs)| Routed {
                 routing_entry: format!("{i}-0"),
                 event_entry: "e".into(),
-                subscriptions: jobs.iter().map(|n| "x".repeat(n - 1)).collect(),
+                subscriptions: jobs
+                    .iter()
+                    .map(|n| crate::queue::Target::unordered("x".repeat(n - 1)))
+                    .collect(),
             })
             .collect()
     }

@@ -27,6 +27,14 @@ pub struct Job {
     /// it rather than carrying it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_entry: Option<String>,
+    /// The subject of the lane the job heads, when its subscription wants order per subject (see
+    /// `lane.lua`): settling it lets the lane's next job out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lane: Option<String>,
+    /// The slot (ms, Redis's clock) its rate limit reserved for this attempt, when it was parked
+    /// to wait for it: it is attempted then without reserving again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_slot_ms: Option<i64>,
     /// The CloudEvent JSON exactly as stored: the request body. Empty in a stored reference;
     /// filled in when the job is taken.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -45,8 +53,15 @@ impl Job {
             event_time: event.time,
             received_at: event.data.provider.received_at,
             event_entry: None,
+            lane: None,
+            rate_slot_ms: None,
             event: event_json.to_string(),
         }
+    }
+
+    /// Its member in its subscription's rate waiting set.
+    pub fn waiting_member(&self) -> String {
+        format!("{}:{}", self.event_id, self.attempt)
     }
 
     /// The same job, ready for its next attempt.
@@ -54,6 +69,7 @@ impl Job {
         Job {
             attempt: self.attempt + 1,
             first_attempt_at: Some(first_attempt_at),
+            rate_slot_ms: None,
             ..self.clone()
         }
     }
@@ -63,6 +79,8 @@ impl Job {
         Job {
             attempt: 1,
             first_attempt_at: None,
+            lane: None,
+            rate_slot_ms: None,
             ..self.clone()
         }
     }
@@ -86,11 +104,31 @@ impl Job {
     }
 }
 
+/// A subscription an event goes to, with the lane its job joins when the subscription wants order
+/// per subject (the event's subject; `None`: unordered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub subscription_id: String,
+    pub lane: Option<String>,
+}
+
+impl Target {
+    /// An unordered target.
+    pub fn unordered(subscription_id: impl Into<String>) -> Target {
+        Target {
+            subscription_id: subscription_id.into(),
+            lane: None,
+        }
+    }
+}
+
 /// A first attempt as a partition's deliveries stream holds it: an event entry and a subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRef {
     pub event_entry: String,
     pub subscription_id: String,
+    /// The lane it joins (its event's subject), when its subscription wants order per subject.
+    pub lane: Option<String>,
 }
 
 #[cfg(test)]
@@ -107,6 +145,8 @@ mod tests {
             event_time: "2026-03-10T14:28:00Z".parse().unwrap(),
             received_at: "2026-03-10T14:30:00.123456Z".parse().unwrap(),
             event_entry: Some("1700000000000-3".into()),
+            lane: Some("usps:9400".into()),
+            rate_slot_ms: Some(1_700_000_000_050),
             event: r#"{"id":"evt_01","data":{"note":"a \"quote\" and \u00e9"}}"#.into(),
         }
     }

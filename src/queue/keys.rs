@@ -102,6 +102,12 @@ impl Keys {
         self.key(&format!("ratelimit:{scope_id}:{second}"))
     }
 
+    /// The next free delivery slot (µs, Redis's clock) under a rate limit: `scope` is
+    /// `subscription` or `tenant`.
+    pub fn delivery_rate(&self, scope: &str, id: &str) -> String {
+        self.key(&format!("delivery-rate:{scope}:{id}"))
+    }
+
     /// A remembered `Idempotency-Key`, scoped by API key (both hashed: keys are caller-chosen).
     pub fn idempotency(&self, api_key_id: &str, key: &str) -> String {
         let digest = hex::encode(Sha256::digest(key.as_bytes()));

@@ -29,6 +29,7 @@ mod keys;
 mod legacy;
 mod legacy_adopt;
 mod merged;
+mod pacing;
 pub mod partition;
 mod readiness;
 mod recovery;
@@ -46,8 +47,9 @@ use std::time::Duration;
 use redis::AsyncCommands;
 
 use conn::{Conn, Connector};
+pub use pacing::{Parked, Slots, WaitingJobs};
 use partition::PartKeys;
-pub use partition::Partition;
+pub use partition::{Partition, Waiting};
 
 pub use audit::AuditRecord;
 pub use consume::{JobEntry, RoutableEvent, Take};
@@ -59,7 +61,7 @@ pub use events::{EventQuery, EventsPage, Visible};
 pub use fan_out::Routed;
 pub use hygiene::{MIN_REDIS, check_version};
 pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
-pub use job::{Job, JobRef};
+pub use job::{Job, JobRef, Target};
 pub use keys::Keys;
 pub use legacy::{IDLE_BEFORE_REMOVAL, LegacyPass};
 pub use readiness::Readiness;
@@ -111,6 +113,14 @@ pub struct Queue {
     errors: Option<(prometheus::IntCounterVec, &'static str)>,
 }
 
+/// A script made of `lane.lua` (the lane functions) and these files, under one `#!lua` shebang
+/// (which makes Redis refuse a script up front when it is out of memory).
+macro_rules! with_lanes {
+    ($($file:literal),+) => {
+        concat!("#!lua\n", include_str!("lane.lua"), $(include_str!($file)),+)
+    };
+}
+
 struct Scripts {
     enqueue: redis::Script,
     append_targeted: redis::Script,
@@ -120,7 +130,9 @@ struct Scripts {
     attempt_record: redis::Script,
     settle_together: redis::Script,
     pump: redis::Script,
-    redrive: redis::Script,
+    append_jobs: redis::Script,
+    park: redis::Script,
+    rate_reserve: redis::Script,
     subscription_create: redis::Script,
     tenant_create: redis::Script,
     tenant_delete: redis::Script,
@@ -152,15 +164,25 @@ impl Queue {
             replication: (settings.wait_replicas > 0)
                 .then_some((settings.wait_replicas, settings.wait_timeout_ms)),
             scripts: Arc::new(Scripts {
-                enqueue: redis::Script::new(include_str!("enqueue.lua")),
+                enqueue: redis::Script::new(with_lanes!("enqueue.lua")),
                 append_targeted: redis::Script::new(include_str!("append_targeted.lua")),
                 subscription_replace: redis::Script::new(include_str!("subscription_replace.lua")),
-                fan_out: redis::Script::new(include_str!("fan_out.lua")),
-                settle: redis::Script::new(include_str!("settle.lua")),
-                attempt_record: redis::Script::new(include_str!("attempt_record.lua")),
-                settle_together: redis::Script::new(include_str!("settle_together.lua")),
+                fan_out: redis::Script::new(with_lanes!("fan_out.lua")),
+                settle: redis::Script::new(with_lanes!("settle.lua", "settle_alone.lua")),
+                attempt_record: redis::Script::new(concat!(
+                    "#!lua\n",
+                    include_str!("record.lua"),
+                    include_str!("attempt_record.lua")
+                )),
+                settle_together: redis::Script::new(with_lanes!(
+                    "record.lua",
+                    "settle.lua",
+                    "settle_together.lua"
+                )),
                 pump: redis::Script::new(include_str!("pump.lua")),
-                redrive: redis::Script::new(include_str!("redrive.lua")),
+                append_jobs: redis::Script::new(with_lanes!("append_jobs.lua")),
+                park: redis::Script::new(include_str!("park.lua")),
+                rate_reserve: redis::Script::new(include_str!("rate_reserve.lua")),
                 subscription_create: redis::Script::new(include_str!("subscription_create.lua")),
                 tenant_create: redis::Script::new(include_str!("tenant_create.lua")),
                 tenant_delete: redis::Script::new(include_str!("tenant_delete.lua")),

@@ -120,10 +120,42 @@ impl PartKeys {
         self.key("probe")
     }
 
+    /// One subject's lane of an ordered subscription: the jobs of that subject in accepted order,
+    /// the first being the one out for delivery (elements `<seq>|e|<event entry>` or
+    /// `<seq>|j|<job JSON>`).
+    pub fn lane(&self, subscription_id: &str, subject: &str) -> String {
+        self.key(&format!(
+            "lane:{subscription_id}:{}",
+            hashed_if_long(subject)
+        ))
+    }
+
+    /// The counter that orders lane elements (replays and redrives join a lane's tail).
+    pub fn lane_seq(&self) -> String {
+        self.key("lane-seq")
+    }
+
+    /// A subscription's jobs waiting behind their lane's head (member: lane sequence number) or
+    /// on its rate limit (member: `<event id>:<attempt>`), scored by when they were accepted (ms).
+    pub fn waiting(&self, subscription_id: &str, reason: Waiting) -> String {
+        let reason = match reason {
+            Waiting::Lane => "lane",
+            Waiting::Rate => "rate",
+        };
+        self.key(&format!("waiting:{subscription_id}:{reason}"))
+    }
+
     /// Marker that a provider event was accepted; its value is the JSON array of our event ids.
     pub fn seen(&self, source: &str, dedupe_key: &str) -> String {
         self.key(&format!("seen:{source}:{}", hashed_if_long(dedupe_key)))
     }
+}
+
+/// Why a job waits (see [`PartKeys::waiting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    Lane,
+    Rate,
 }
 
 /// The queue as one partition sees it: per-event operations run here, on this partition's keys.

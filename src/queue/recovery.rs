@@ -17,6 +17,9 @@ pub struct DeadEntry {
     pub id: String,
     pub failed_at_ms: Option<i64>,
     pub reason: String,
+    /// When it headed a lane: how many later jobs of its subject were waiting behind it, and went
+    /// on when it was dead-lettered.
+    pub passed_by: Option<u64>,
     pub job: Job,
 }
 
@@ -48,6 +51,7 @@ fn dead_entry(entry: Entry) -> Option<DeadEntry> {
     Some(DeadEntry {
         failed_at_ms: entry.fields.get("failed_at").and_then(|ms| ms.parse().ok()),
         reason: entry.fields.get("reason").cloned().unwrap_or_default(),
+        passed_by: entry.fields.get("passed").and_then(|n| n.parse().ok()),
         job,
         id: entry.id,
     })

@@ -1,5 +1,5 @@
-//! Settling an attempt: the job's fate in its partition, and its record in the registry (delivery
-//! log, failure streak). On one Redis both are one atomic script (`settle_together.lua`), as
+//! Settling an attempt: the job's fate in its partition (with its lane's next job let out, and
+//! its rate-limit wait forgotten), and its record in the registry (delivery log, failure streak). On one Redis both are one atomic script (`settle_together.lua`), as
 //! before partitions. On a cluster the registry is another slot: the partition's script runs
 //! first, then the record, which is idempotent and retried, and whose failure never undoes or
 //! repeats the delivery.
@@ -27,10 +27,13 @@ pub enum Settle {
         due_ms: i64,
     },
     Dead,
-    /// Not attempted now (per-subscription cap reached): back to the schedule, attempt unchanged.
+    /// Not attempted now (its subscription's record is unreadable): back to the schedule,
+    /// attempt unchanged.
     Defer {
         due_ms: i64,
     },
+    /// Never attempted (its subscription was deleted): removed, its lane moves on.
+    Drop,
 }
 
 /// Tries of the registry record before it is given up (logged and counted).
@@ -53,11 +56,12 @@ impl Partition {
             Settle::Retry { due_ms } => ("retry", due_ms),
             Settle::Dead => ("dead", 0),
             Settle::Defer { due_ms } => ("defer", due_ms),
+            Settle::Drop => ("drop", 0),
         };
         // Only a retry, a deferral and a dead letter keep the job; a dead letter keeps its event
         // too, so that it outlives the events' retention.
         let kept = match settle {
-            Settle::Delivered => String::new(),
+            Settle::Delivered | Settle::Drop => String::new(),
             Settle::Dead => job.to_json(),
             Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
         };
@@ -69,11 +73,20 @@ impl Partition {
         } else {
             &self.scripts.settle
         };
+        let subscription_id = &job.subscription_id;
+        let lane = match &job.lane {
+            Some(subject) => self.keys.lane(subscription_id, subject),
+            // Never touched without a lane; any key of the partition's slot will do.
+            None => self.keys.lane_seq(),
+        };
         let mut invocation = script.prepare_invoke();
         invocation
             .key(self.keys.deliveries())
             .key(self.keys.retry())
-            .key(self.keys.dead());
+            .key(self.keys.dead())
+            .key(lane)
+            .key(self.keys.waiting(subscription_id, super::Waiting::Lane))
+            .key(self.keys.waiting(subscription_id, super::Waiting::Rate));
         if together {
             invocation
                 .key(self.queue.keys.attempts(&job.subscription_id))
@@ -86,7 +99,15 @@ impl Partition {
             .arg(due_ms)
             .arg(&kept)
             .arg(reason)
-            .arg(now_ms);
+            .arg(now_ms)
+            .arg(subscription_id)
+            .arg(job.lane.as_deref().unwrap_or(""))
+            .arg(if job.rate_slot_ms.is_some() {
+                job.waiting_member()
+            } else {
+                String::new()
+            })
+            .arg(job.received_at.timestamp_millis());
         if together {
             invocation.arg(log_len);
             for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {

@@ -70,16 +70,20 @@ impl Queue {
     }
 
     /// Replaces the record only if it is still `current`; false means someone else changed it.
+    /// With `restart_streak`, its failure streak is forgotten in the same step (re-enabled, or
+    /// pointed at another URL).
     pub async fn subscription_replace(
         &self,
         id: &str,
         current: &str,
         new: &str,
+        restart_streak: bool,
     ) -> Result<bool, QueueError> {
         self.replace_record(
             &self.keys.subscription(id),
             current,
             new,
+            restart_streak,
             "subscription replace script",
         )
         .await
@@ -92,6 +96,7 @@ impl Queue {
         hash_key: &str,
         current: &str,
         new: &str,
+        restart_streak: bool,
         op: &'static str,
     ) -> Result<bool, QueueError> {
         let mut invocation = self.scripts.subscription_replace.prepare_invoke();
@@ -99,7 +104,8 @@ impl Queue {
             .key(hash_key)
             .key(self.keys.subscriptions_version())
             .arg(current)
-            .arg(new);
+            .arg(new)
+            .arg(u8::from(restart_streak));
         let mut conn = self.conn();
         let replaced: i64 = self.bounded(op, invocation.invoke_async(&mut conn)).await?;
         if replaced == 1 {

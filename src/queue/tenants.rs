@@ -83,8 +83,14 @@ impl Queue {
         current: &str,
         new: &str,
     ) -> Result<bool, QueueError> {
-        self.replace_record(&self.keys.tenant(id), current, new, "tenant replace script")
-            .await
+        self.replace_record(
+            &self.keys.tenant(id),
+            current,
+            new,
+            false,
+            "tenant replace script",
+        )
+        .await
     }
 
     pub async fn tenant_delete(&self, id: &str) -> Result<TenantDelete, QueueError> {

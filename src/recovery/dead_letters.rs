@@ -29,6 +29,10 @@ pub struct DeadLetter {
     pub subscription_id: String,
     /// Attempts made.
     pub attempts: u32,
+    /// Set when it headed its subject's lane (an ordered subscription): how many later events of
+    /// that subject were waiting behind it and went on when it was dead-lettered (events accepted
+    /// after that pass it too).
+    pub passed_by: Option<u64>,
     pub event: serde_json::Value,
 }
 
@@ -67,6 +71,7 @@ impl From<DeadEntry> for DeadLetter {
             event_id: entry.job.event_id.clone(),
             subscription_id: entry.job.subscription_id.clone(),
             attempts: entry.job.attempt,
+            passed_by: entry.passed_by,
             event: serde_json::from_str(&entry.job.event).unwrap_or_default(),
             id: entry.id,
         }
@@ -174,11 +179,25 @@ impl Recovery<'_> {
             }
             None => self.scan_for_redrive(call, &visible, &request).await?,
         };
-        let pairs: Vec<(String, Job)> = chosen
+        let mut pairs: Vec<(String, Job)> = chosen
             .into_iter()
             .filter(|e| reachable(call, &visible, &e.job))
-            .map(|e| (e.id, e.job.fresh()))
+            .map(|e| {
+                // A redriven job joins the tail of its lane if its subscription wants order now.
+                let lane = visible
+                    .get(&e.job.subscription_id)
+                    .and_then(|s| s.lane_of(e.job.subject.as_deref()));
+                (
+                    e.id,
+                    Job {
+                        lane,
+                        ..e.job.fresh()
+                    },
+                )
+            })
             .collect();
+        // In their original order (dead letters are read newest first).
+        pairs.sort_by_key(|(id, _)| Position::parse(id).map(|p| (p.id, p.partition)));
         let redriven = self.queue.redrive_dead(&pairs).await?;
         let target = request
             .subscription_id

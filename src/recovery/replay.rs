@@ -91,9 +91,10 @@ impl Recovery<'_> {
         let jobs: Vec<JobRef> = plan(&json, target, &visible)
             .map_err(|e| ServiceError::invalid("(event)", e))?
             .into_iter()
-            .map(|subscription_id| JobRef {
+            .map(|target| JobRef {
                 event_entry: position.id.to_string(),
-                subscription_id,
+                subscription_id: target.subscription_id,
+                lane: target.lane,
             })
             .collect();
         self.queue
@@ -155,10 +156,11 @@ impl Recovery<'_> {
                         plan(&e.json, None, &only_this)
                             .unwrap_or_default()
                             .into_iter()
-                            .filter_map(move |subscription_id| {
+                            .filter_map(move |target| {
                                 Some(JobRef {
                                     event_entry: entry.clone()?,
-                                    subscription_id,
+                                    subscription_id: target.subscription_id,
+                                    lane: target.lane,
                                 })
                             })
                     })

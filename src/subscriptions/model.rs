@@ -50,12 +50,42 @@ pub struct Subscription {
     /// Why the subscription was disabled, when something other than its owner disabled it.
     #[serde(default)]
     pub disabled_reason: Option<String>,
+    /// Whether one subject's events are delivered one at a time in accepted order.
+    #[serde(default)]
+    pub ordering: Ordering,
+    /// At most this many attempts (retries included) in any 1 s window, across all processes.
+    #[serde(default)]
+    pub rate_limit_per_second: Option<u32>,
     #[serde(with = "crate::secret::exposed")]
     pub secret: Secret,
     #[serde(default)]
     pub previous_secret: Option<PreviousSecret>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How a subscription's deliveries are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Ordering {
+    /// As fast as they go: a retried event may arrive after a later one.
+    #[default]
+    None,
+    /// Per subject (tracking number, shipment or order id), one at a time in the order shiprelay
+    /// accepted them; while one is retried, later ones of that subject wait.
+    Subject,
+}
+
+/// Jobs of a subscription that are waiting, summed over the partitions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Backlog {
+    /// Jobs waiting behind an earlier event of their subject (ordered subscriptions).
+    pub ordered: u64,
+    /// Jobs parked until the rate limit (the subscription's or its tenant's) lets them go.
+    pub rate_limited: u64,
+    /// How long the oldest of those has been waiting since it was accepted (s); none: nothing waits.
+    pub oldest_waiting_seconds: Option<f64>,
 }
 
 fn default_tenant() -> String {
@@ -86,10 +116,15 @@ pub struct SubscriptionView {
     pub sensitive_headers: Vec<String>,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
+    pub ordering: Ordering,
+    pub rate_limit_per_second: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// While set, deliveries are signed with both the current and the previous secret.
     pub secret_rotation_ends_at: Option<DateTime<Utc>>,
+    /// What waits for this subscription now (in reads of one subscription and of a list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<Backlog>,
 }
 
 /// The answer to create and rotate: the only responses that carry the secret.
@@ -141,6 +176,12 @@ pub struct CreateSubscription {
     /// its tenant's.
     #[schema(pattern = "^[a-z0-9-]{1,64}$")]
     pub tenant: Option<String>,
+    /// Default `none`.
+    pub ordering: Option<Ordering>,
+    /// Attempts per second at most (1 to 100000), retries included, across all processes;
+    /// default: no limit.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 /// `PATCH /v1/subscriptions/{id}` body: absent fields stay as they are.
@@ -165,6 +206,21 @@ pub struct UpdateSubscription {
     /// Replaces all sensitive headers; `{}` removes them.
     pub sensitive_headers: Option<BTreeMap<String, String>>,
     pub enabled: Option<bool>,
+    /// Jobs already waiting in lanes still go out one at a time when this becomes `none`.
+    pub ordering: Option<Ordering>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub rate_limit_per_second: Option<Option<u32>>,
+}
+
+/// A field that is present, even as `null` (absent is the `default`, `None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl UpdateSubscription {
@@ -198,6 +254,8 @@ pub fn create(
         sensitive_headers: request.sensitive_headers.unwrap_or_default(),
         enabled: request.enabled.unwrap_or(true),
         disabled_reason: None,
+        ordering: request.ordering.unwrap_or_default(),
+        rate_limit_per_second: request.rate_limit_per_second,
         secret,
         previous_secret: None,
         created_at: now,
@@ -219,7 +277,11 @@ pub fn apply_update(sub: &mut Subscription, update: UpdateSubscription, now: Dat
         headers,
         sensitive_headers,
         enabled,
+        ordering,
+        rate_limit_per_second,
     } = update;
+    replace_if_some(&mut sub.ordering, ordering);
+    replace_if_some(&mut sub.rate_limit_per_second, rate_limit_per_second);
     replace_if_some(&mut sub.url, url);
     replace_if_some(&mut sub.events, events);
     replace_if_some(&mut sub.sources, sources);
@@ -273,6 +335,9 @@ impl Subscription {
             sensitive_headers: self.sensitive_headers.keys().cloned().collect(),
             enabled: self.enabled,
             disabled_reason: self.disabled_reason.clone(),
+            ordering: self.ordering,
+            rate_limit_per_second: self.rate_limit_per_second,
+            backlog: None,
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret_rotation_ends_at: self.valid_previous(now).map(|p| p.expires_at),
@@ -285,6 +350,21 @@ impl Subscription {
             subscription: self.view(now),
             secret: self.secret.expose().to_string(),
         }
+    }
+
+    /// The lane a job for an event with this subject joins: the subject, when this subscription
+    /// wants order per subject (an event without a subject is never held back).
+    pub fn lane_of(&self, subject: Option<&str>) -> Option<String> {
+        match self.ordering {
+            Ordering::Subject => subject.map(str::to_string),
+            Ordering::None => None,
+        }
+    }
+
+    /// Whether changing `self` into `updated` should forget its failure streak: it is enabled
+    /// again, or it now points elsewhere (the streak was the old endpoint's).
+    pub fn restarts_streak(&self, updated: &Subscription) -> bool {
+        (!self.enabled && updated.enabled) || self.url != updated.url
     }
 
     /// The secrets deliveries are signed with at `now`: the current one first, then the previous
@@ -429,6 +509,49 @@ mod tests {
         apply_update(&mut sub, enable, t0());
         assert!(sub.enabled);
         assert_eq!(sub.disabled_reason, None);
+    }
+
+    #[test]
+    fn re_enabling_or_moving_restarts_the_failure_streak_and_nothing_else_does() {
+        let mut disabled = subscription();
+        disabled.enabled = false;
+        let mut enabled = disabled.clone();
+        enabled.enabled = true;
+        assert!(disabled.restarts_streak(&enabled));
+        assert!(!enabled.restarts_streak(&disabled), "disabling keeps it");
+        let mut moved = enabled.clone();
+        moved.url = "https://elsewhere.example.com/".into();
+        assert!(enabled.restarts_streak(&moved));
+        let mut renamed = enabled.clone();
+        renamed.description = Some("ops".into());
+        assert!(!enabled.restarts_streak(&renamed));
+    }
+
+    #[test]
+    fn ordered_subscriptions_put_subjects_in_lanes_and_others_never() {
+        let mut sub = subscription();
+        assert_eq!(sub.lane_of(Some("ups:1Z")), None);
+        sub.ordering = Ordering::Subject;
+        assert_eq!(sub.lane_of(Some("ups:1Z")).as_deref(), Some("ups:1Z"));
+        assert_eq!(sub.lane_of(None), None, "no subject: never held back");
+    }
+
+    #[test]
+    fn a_rate_limit_is_set_kept_or_removed_by_an_update() {
+        let mut sub = subscription();
+        let set: UpdateSubscription =
+            serde_json::from_str(r#"{"rateLimitPerSecond":20,"ordering":"subject"}"#).unwrap();
+        apply_update(&mut sub, set, t0());
+        assert_eq!(sub.rate_limit_per_second, Some(20));
+        assert_eq!(sub.ordering, Ordering::Subject);
+        let other: UpdateSubscription = serde_json::from_str(r#"{"enabled":true}"#).unwrap();
+        apply_update(&mut sub, other, t0());
+        assert_eq!(sub.rate_limit_per_second, Some(20), "absent: kept");
+        let clear: UpdateSubscription =
+            serde_json::from_str(r#"{"rateLimitPerSecond":null}"#).unwrap();
+        apply_update(&mut sub, clear, t0());
+        assert_eq!(sub.rate_limit_per_second, None, "null: removed");
+        assert!(serde_json::from_str::<UpdateSubscription>(r#"{"ordering":"time"}"#).is_err());
     }
 
     #[test]

@@ -227,6 +227,26 @@ impl Subscriptions<'_> {
         Ok(rotated)
     }
 
+    /// What waits for each of these subscriptions now.
+    pub async fn backlogs(
+        &self,
+        subscriptions: &[Subscription],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<model::Backlog>, ServiceError> {
+        let ids: Vec<String> = subscriptions.iter().map(|s| s.id.clone()).collect();
+        let waiting = self.queue.waiting_jobs(&ids).await?;
+        Ok(waiting
+            .into_iter()
+            .map(|w| model::Backlog {
+                ordered: w.ordered,
+                rate_limited: w.rate_limited,
+                oldest_waiting_seconds: w
+                    .oldest_accepted_ms
+                    .map(|ms| ((now.timestamp_millis() - ms).max(0) as f64) / 1000.0),
+            })
+            .collect())
+    }
+
     /// Disables a subscription (410 Gone, or failing for too long), saying why.
     pub async fn disable(
         &self,
@@ -307,12 +327,14 @@ impl Subscriptions<'_> {
                 .subscription(id)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            let mut subscription = decode(&current)?;
+            let before = decode(&current)?;
+            let mut subscription = before.clone();
             change(&mut subscription);
             let updated = encode(&subscription)?;
+            let restart_streak = before.restarts_streak(&subscription);
             if self
                 .queue
-                .subscription_replace(id, &current, &updated)
+                .subscription_replace(id, &current, &updated, restart_streak)
                 .await?
             {
                 return Ok(subscription);

@@ -11,6 +11,8 @@ use super::matching::parse_pattern;
 use super::model::{CreateSubscription, UpdateSubscription};
 
 pub const MAX_URL_CHARS: usize = 2048;
+/// The highest `rateLimitPerSecond` (the tenants' `maxDeliveriesPerSecond` has the same).
+pub use crate::tenancy::validate::MAX_RATE_LIMIT;
 pub const MAX_EVENTS: usize = 50;
 pub const MAX_SOURCES: usize = 50;
 pub const MAX_CARRIERS: usize = 50;
@@ -52,6 +54,7 @@ pub fn validate_create(
         description: request.description.as_deref(),
         headers: request.headers.as_ref(),
         sensitive_headers: request.sensitive_headers.as_ref(),
+        rate_limit_per_second: request.rate_limit_per_second,
     };
     fields.check(known_sources)
 }
@@ -69,6 +72,7 @@ pub fn validate_update(
         description: request.description.as_deref(),
         headers: request.headers.as_ref(),
         sensitive_headers: request.sensitive_headers.as_ref(),
+        rate_limit_per_second: request.rate_limit_per_second.flatten(),
     };
     fields.check(known_sources)
 }
@@ -82,6 +86,7 @@ struct Fields<'a> {
     description: Option<&'a str>,
     headers: Option<&'a BTreeMap<String, String>>,
     sensitive_headers: Option<&'a BTreeMap<String, String>>,
+    rate_limit_per_second: Option<u32>,
 }
 
 impl Fields<'_> {
@@ -107,6 +112,14 @@ impl Fields<'_> {
         }
         if let Some(sensitive) = self.sensitive_headers {
             check_headers(sensitive, "sensitiveHeaders", &mut errors);
+        }
+        if let Some(rate) = self.rate_limit_per_second
+            && !(1..=MAX_RATE_LIMIT).contains(&rate)
+        {
+            errors.add(
+                "rateLimitPerSecond",
+                format!("must be 1 to {MAX_RATE_LIMIT} (null: no limit)"),
+            );
         }
         errors.into_result()
     }

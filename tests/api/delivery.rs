@@ -715,6 +715,65 @@ async fn a_subscription_failing_for_too_long_is_disabled() {
 }
 
 #[tokio::test]
+async fn re_enabling_a_subscription_forgets_its_failure_streak() {
+    let app = spawn_app_with(|toml| {
+        toml.replace("[delivery]", "[delivery]\ndisable_after_failing_secs = 1")
+    })
+    .await;
+    let sink = Sink::start().await;
+    sink.answer(Answer::status(500));
+    let sub = subscribe(&app, &sink, json!({})).await;
+    let id = sub["id"].as_str().unwrap();
+    let get = || async {
+        app.api(Method::GET, &format!("/v1/subscriptions/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    ingest(&app, "e1").await;
+    eventually("the failing subscription disabled", || async {
+        get().await["enabled"] == false
+    })
+    .await;
+    // Its owner fixes the endpoint and enables it again; the endpoint still fails once.
+    sink.then([Answer::status(500)]);
+    sink.answer(Answer::status(200));
+    let response = app
+        .api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let before = sink.received().len();
+    let e2 = ingest(&app, "e2").await;
+    eventually("e2 delivered after one failure", || async {
+        sink.received()[before..]
+            .iter()
+            .any(|r| r.webhook_id() == e2 && r.status == 200)
+    })
+    .await;
+    let statuses: Vec<u16> = sink.received()[before..]
+        .iter()
+        .filter(|r| r.webhook_id() == e2)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [500, 200],
+        "one failure, then the retry succeeded"
+    );
+    let s = get().await;
+    assert_eq!(
+        s["enabled"], true,
+        "the first failure after re-enabling did not disable it: {s}"
+    );
+}
+
+#[tokio::test]
 async fn shutdown_finishes_deliveries_in_flight() {
     let app = spawn_app().await;
     let sink = Sink::start().await;

@@ -17,6 +17,7 @@ mod malformed;
 mod metrics;
 mod openapi;
 mod ops;
+mod ordering;
 mod queue_hygiene;
 mod raw_http;
 mod recovery_bounds;

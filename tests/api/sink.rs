@@ -13,6 +13,8 @@ pub struct Received {
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
     pub at: Instant,
+    /// What the sink answered.
+    pub status: u16,
 }
 
 impl Received {
@@ -59,6 +61,8 @@ struct State {
     received: Mutex<Vec<Received>>,
     queued: Mutex<VecDeque<Answer>>,
     default: Mutex<Option<Answer>>,
+    /// The fraction of requests answered 503 at random (after any queued answers).
+    failing: Mutex<f64>,
 }
 
 pub struct Sink {
@@ -96,6 +100,21 @@ impl Sink {
     /// Answer every request like this from now on (after any queued answers).
     pub fn answer(&self, answer: Answer) {
         *self.state.default.lock().unwrap() = Some(answer);
+    }
+
+    /// Answer a random `fraction` of the requests 503 from now on (queued answers first).
+    pub fn fail_randomly(&self, fraction: f64) {
+        *self.state.failing.lock().unwrap() = fraction;
+    }
+
+    /// The first request of each webhook-id that was answered 2xx, in arrival order.
+    pub fn first_successes(&self) -> Vec<Received> {
+        let mut seen = std::collections::HashSet::new();
+        self.received()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .filter(|r| seen.insert(r.webhook_id().to_string()))
+            .collect()
     }
 
     /// Answer the next requests like these, in order.
@@ -158,18 +177,19 @@ async fn record(state: web::Data<State>, request: HttpRequest, body: web::Bytes)
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
+    let at = Instant::now();
+    let queued = state.queued.lock().unwrap().pop_front();
+    let failing = *state.failing.lock().unwrap();
+    let answer = queued
+        .or_else(|| (failing > 0.0 && rand::random::<f64>() < failing).then(|| Answer::status(503)))
+        .or_else(|| state.default.lock().unwrap().clone())
+        .unwrap_or(Answer::status(200));
     state.received.lock().unwrap().push(Received {
         headers,
         body: body.to_vec(),
-        at: Instant::now(),
+        at,
+        status: answer.status,
     });
-    let answer = state
-        .queued
-        .lock()
-        .unwrap()
-        .pop_front()
-        .or_else(|| state.default.lock().unwrap().clone())
-        .unwrap_or(Answer::status(200));
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }

@@ -1,0 +1,243 @@
+//! One attempt of one job, and its settling: the subscription's state decides whether it is
+//! attempted at all (deleted: dropped, its lane moves on; disabled: dead-lettered; unreadable:
+//! kept for later), `backoff::decide` what comes of the attempt, and the settle script carries
+//! that out atomically in the job's partition.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::Instrument;
+
+use super::attempt::{Attempt, AttemptOutcome};
+use super::backoff::{Decision, decide};
+use super::cache::Subscriptions;
+use super::signing::webhook_headers;
+use super::worker::Worker;
+use crate::queue::{Job, LoggedAttempt, QueueError, Settle, Settlement};
+use crate::subscriptions::model::Subscription;
+
+/// How long a job waits when its subscription's record cannot be read.
+const UNREADABLE_WAIT: Duration = Duration::from_secs(5);
+
+impl Worker {
+    /// Settles a job now, with `log` as its attempt-log entry.
+    async fn settle(
+        &self,
+        entry_id: &str,
+        job: &Job,
+        settle: Settle,
+        reason: &str,
+        log: Option<&LoggedAttempt>,
+    ) -> Result<Option<i64>, QueueError> {
+        self.queue
+            .settle(Settlement {
+                entry_id,
+                job,
+                settle,
+                reason,
+                now_ms: Utc::now().timestamp_millis(),
+                log,
+                log_len: self.settings.attempts_log_len,
+            })
+            .await
+    }
+
+    pub(super) async fn drop_unreadable(&self, entry_id: &str) {
+        tracing::error!(entry = %entry_id, "unreadable delivery job dropped");
+        if let Err(error) = self.queue.discard(entry_id).await {
+            tracing::warn!(%error, "could not drop an unreadable job; it will be reclaimed");
+        }
+    }
+
+    /// A job whose event is no longer stored cannot be delivered: it becomes a dead letter that
+    /// says so (the retention is validated to outlast every job's retries, so this takes a
+    /// configuration change or a Redis that lost data).
+    pub(super) async fn dead_for_lost_event(&self, entry_id: &str, job: &Job) {
+        tracing::error!(entry = %entry_id, subscription_id = %job.subscription_id, "the job's event is no longer stored; dead-lettered");
+        self.metrics.count_delivery("dead");
+        let reason = "the event is no longer stored (past redis.events_retention_secs)";
+        if let Err(error) = self.settle(entry_id, job, Settle::Dead, reason, None).await {
+            tracing::warn!(%error, "could not dead-letter a job whose event is gone");
+        }
+    }
+
+    /// Attempts the job now and settles it; returns how long the attempt took, if one was made.
+    pub(super) async fn deliver(
+        &self,
+        entry_id: &str,
+        job: Job,
+        subscriptions: &Subscriptions,
+    ) -> Option<Duration> {
+        let span = tracing::info_span!(
+            "delivery",
+            event_id = %job.event_id,
+            subscription_id = %job.subscription_id,
+            attempt = job.attempt,
+        );
+        match self
+            .try_deliver(entry_id, job, subscriptions)
+            .instrument(span)
+            .await
+        {
+            Ok(latency) => latency,
+            Err(error) => {
+                tracing::error!(%error, "could not settle a delivery; it will be retried after the visibility timeout");
+                None
+            }
+        }
+    }
+
+    async fn try_deliver(
+        &self,
+        entry_id: &str,
+        job: Job,
+        subscriptions: &Subscriptions,
+    ) -> Result<Option<Duration>, QueueError> {
+        let now = Utc::now();
+        if subscriptions.unreadable.contains(&job.subscription_id) {
+            // Not deleted: its record is damaged. The job waits until it can be read again.
+            tracing::error!("subscription record unreadable; job kept for later");
+            let due_ms = now.timestamp_millis() + UNREADABLE_WAIT.as_millis() as i64;
+            return self
+                .settle(entry_id, &job, Settle::Defer { due_ms }, "", None)
+                .await
+                .map(|_| None);
+        }
+        let Some(subscription) = subscriptions.get(&job.subscription_id) else {
+            tracing::info!("subscription deleted; job dropped");
+            return self
+                .settle(entry_id, &job, Settle::Drop, "", None)
+                .await
+                .map(|_| None);
+        };
+        if !subscription.enabled {
+            self.metrics.count_delivery("dead");
+            let reason = "subscription disabled";
+            return self
+                .settle(entry_id, &job, Settle::Dead, reason, None)
+                .await
+                .map(|_| None);
+        }
+        let attempt = self.attempt(subscription, &job, now).await;
+        let finished = Utc::now();
+        let first_attempt_at = job.first_attempt_at.unwrap_or(now);
+        let decision = decide(
+            &self.settings.policy,
+            job.attempt,
+            first_attempt_at,
+            finished,
+            &attempt.outcome,
+            rand::random::<f64>(),
+        );
+        self.record_metrics(&job, &attempt, &decision, finished);
+        let (settle, reason) = match &decision {
+            Decision::Delivered => (Settle::Delivered, String::new()),
+            Decision::Retry { at, reason } => (
+                Settle::Retry {
+                    due_ms: at.timestamp_millis(),
+                },
+                reason.clone(),
+            ),
+            Decision::Dead { reason } => (Settle::Dead, reason.clone()),
+            Decision::Disable { reason } => {
+                (Settle::Dead, format!("subscription disabled: {reason}"))
+            }
+        };
+        let scheduled = match settle {
+            Settle::Retry { .. } => job.next_attempt(first_attempt_at),
+            _ => job.clone(),
+        };
+        let log = attempt.logged(&job, &decision, now);
+        let failing_since = self
+            .settle(entry_id, &scheduled, settle, &reason, Some(&log))
+            .await?;
+        let failing_too_long = failing_since
+            .and_then(DateTime::from_timestamp_millis)
+            .is_some_and(|since| finished - since >= self.settings.disable_after_failing);
+        match decision {
+            Decision::Disable { reason } => self.disable(&job.subscription_id, &reason).await?,
+            _ if failing_too_long => {
+                let reason = format!(
+                    "failing without a success for {} s",
+                    self.settings.disable_after_failing.num_seconds()
+                );
+                self.disable(&job.subscription_id, &reason).await?
+            }
+            _ => {}
+        }
+        Ok(Some(attempt.latency))
+    }
+
+    async fn attempt(&self, subscription: &Subscription, job: &Job, now: DateTime<Utc>) -> Attempt {
+        let secrets = subscription.signing_secrets(now);
+        let mut headers: Vec<(String, String)> = subscription
+            .headers
+            .iter()
+            .chain(&subscription.sensitive_headers)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        headers.extend(
+            webhook_headers(
+                &job.event_id,
+                now.timestamp(),
+                job.event.as_bytes(),
+                &secrets,
+            )
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        self.sender
+            .send(&subscription.url, &headers, job.event.clone().into_bytes())
+            .await
+    }
+
+    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), QueueError> {
+        // Disabling is the relay's own action, not an API call: it writes no audit entry.
+        let audit = crate::audit::AuditLog {
+            queue: (*self.queue).clone(),
+            max_len: 0,
+        };
+        let service = crate::subscriptions::service::Subscriptions {
+            queue: &self.queue,
+            audit: &audit,
+            known_sources: &[],
+            allow_private_targets: true,
+        };
+        match service.disable(subscription_id, reason, Utc::now()).await {
+            Ok(()) => {
+                tracing::warn!(%subscription_id, %reason, "subscription disabled");
+                self.metrics.count_delivery("disabled");
+                Ok(())
+            }
+            Err(crate::subscriptions::service::ServiceError::Unavailable(e)) => Err(e),
+            Err(error) => {
+                tracing::warn!(%error, "could not disable the subscription");
+                Ok(())
+            }
+        }
+    }
+
+    fn record_metrics(
+        &self,
+        job: &Job,
+        attempt: &Attempt,
+        decision: &Decision,
+        finished: DateTime<Utc>,
+    ) {
+        self.metrics
+            .delivery_duration
+            .observe(attempt.latency.as_secs_f64());
+        let outcome = match (decision, &attempt.outcome) {
+            (Decision::Delivered, _) => {
+                let lag = (finished - job.received_at).num_milliseconds().max(0) as f64 / 1000.0;
+                self.metrics.delivery_lag.observe(lag);
+                "delivered"
+            }
+            (_, AttemptOutcome::Refused(_)) => "refused",
+            (Decision::Retry { .. }, _) => "retry",
+            (Decision::Dead { .. }, _) => "dead",
+            (Decision::Disable { .. }, _) => "dead",
+        };
+        self.metrics.count_delivery(outcome);
+    }
+}
