@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::admission::{Horizons, RatePlan, TurnPlan, rate_plan, turn_plan};
 use super::backoff::RetryPolicy;
@@ -26,6 +27,8 @@ use crate::shutdown::Shutdown;
 
 const BLOCK_MS: u64 = 1000;
 const MAX_BATCH: usize = 100;
+/// How long a job that waited in vain for a place in the pool is parked.
+const POOL_FULL_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct WorkerSettings {
@@ -67,14 +70,15 @@ impl Worker {
         let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_stopping() {
             while in_flight.try_join_next().is_some() {}
-            // Wait for room in the pool before taking more work.
-            let room = tokio::select! {
-                permit = worker.pool.clone().acquire_owned() => {
-                    drop(permit);
-                    (worker.pool.available_permits()).clamp(1, MAX_BATCH)
-                }
+            // Wait for room in the pool before taking more work (behind the jobs taken before,
+            // which queue for the pool first). A whole batch is taken even when the pool has less
+            // room: most jobs of a backlog are paced or parked, and one subscription's backlog
+            // must not hold up the jobs behind it in the stream.
+            tokio::select! {
+                permit = worker.pool.clone().acquire_owned() => drop(permit),
                 _ = shutdown.sleep(Duration::from_secs(3600)) => break,
             };
+            let room = MAX_BATCH;
             let claim_due = last_claim.elapsed() >= worker.settings.visibility_timeout / 2;
             let take = if claim_due {
                 last_claim = tokio::time::Instant::now();
@@ -126,7 +130,8 @@ impl Worker {
                 }
                 // A parked job comes back with its slot: it waits for it, without reserving again.
                 let wait = taken.job.rate_slot_ms.map(|slot| {
-                    Duration::from_millis((slot - Utc::now().timestamp_millis()).max(0) as u64)
+                    let ahead = (slot - Utc::now().timestamp_millis()).max(0) as u64;
+                    Instant::now() + Duration::from_millis(ahead)
                 });
                 let (worker, subscriptions, shutdown) =
                     (worker.clone(), subscriptions.clone(), shutdown.clone());
@@ -194,6 +199,8 @@ impl Worker {
                 return;
             }
         };
+        // Waits are measured from the reservation, not from when this task gets to them.
+        let reserved = Instant::now();
         let horizons = Horizons::for_visibility(self.settings.visibility_timeout);
         let now_ms = Utc::now().timestamp_millis();
         let mut parked = Vec::new();
@@ -203,7 +210,7 @@ impl Worker {
                 RatePlan::Now => waiting.push((taken, None)),
                 RatePlan::WaitHere(wait) => {
                     self.metrics.count_wait("rate_limit", "here");
-                    waiting.push((taken, Some(wait)));
+                    waiting.push((taken, Some(reserved + wait)));
                 }
                 RatePlan::Park { due_ms } => {
                     self.metrics.count_wait("rate_limit", "parked");
@@ -220,24 +227,27 @@ impl Worker {
                 due_ms: *due_ms,
             })
             .collect();
-        if let Err(error) = self.queue.park(subscription_id, &parking).await {
-            tracing::error!(%error, %subscription_id, "parking jobs on their rate limit failed; they will be reclaimed");
-        }
+        let park = async {
+            if let Err(error) = self.queue.park(subscription_id, &parking).await {
+                tracing::error!(%error, %subscription_id, "parking jobs on their rate limit failed; they will be reclaimed");
+            }
+        };
         let turns = waiting
             .into_iter()
-            .map(|(taken, wait)| self.take_turn(taken, wait, subscriptions, shutdown.clone()));
-        futures_util::future::join_all(turns).await;
+            .map(|(taken, until)| self.take_turn(taken, until, subscriptions, shutdown.clone()));
+        tokio::join!(park, futures_util::future::join_all(turns));
     }
 
-    /// Waits `wait` (for its slot), then for a place under its subscription's in-flight cap (or
-    /// parks it when its turn is far), then a place in the pool, and attempts it.
+    /// Waits `until` its slot, then for a place under its subscription's in-flight cap (or parks
+    /// it when its turn is far), then a place in the pool, and attempts it.
     async fn take_turn(
         &self,
         taken: Taken,
-        wait: Option<Duration>,
+        until: Option<Instant>,
         subscriptions: &Subscriptions,
         mut shutdown: Shutdown,
     ) {
+        let wait = until.map(|t| t.saturating_duration_since(Instant::now()));
         if let Some(wait) = wait.filter(|w| !w.is_zero()) {
             shutdown.sleep(wait).await;
             if shutdown.is_stopping() {
@@ -290,12 +300,18 @@ impl Worker {
                 }
             }
         };
-        let pool = self
-            .pool
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        if !self.admitted(&taken, subscriptions, &mut shutdown).await {
+            return self.park_one(&taken, Utc::now().timestamp_millis()).await;
+        }
+        let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
+        let pool = match tokio::time::timeout(turn_hold, self.pool.clone().acquire_owned()).await {
+            Ok(pool) => pool.expect("the semaphore is never closed"),
+            Err(_) => {
+                // The pool stayed full (slow endpoints): not claimed any longer, back soon.
+                let due_ms = Utc::now().timestamp_millis() + POOL_FULL_WAIT.as_millis() as i64;
+                return self.park_one(&taken, due_ms).await;
+            }
+        };
         if let Some(latency) = self
             .deliver(&taken.entry_id, taken.job, subscriptions)
             .await
@@ -303,6 +319,42 @@ impl Worker {
             limit.observe(latency);
         }
         drop((pool, place));
+    }
+
+    /// Waits until the rate limits admit the attempt at the moment it is sent (at once, unless
+    /// this process ran late for its slot); false when they cannot be asked (it is parked) or the
+    /// process stops.
+    async fn admitted(
+        &self,
+        taken: &Taken,
+        subscriptions: &Subscriptions,
+        shutdown: &mut Shutdown,
+    ) -> bool {
+        let Some(subscription) = subscriptions.get(&taken.job.subscription_id) else {
+            return true;
+        };
+        let Some((own, tenant)) = subscriptions.rate_limits(subscription) else {
+            return true;
+        };
+        loop {
+            let asked = self
+                .queue
+                .admit_attempt(&subscription.id, &subscription.tenant, own, tenant)
+                .await;
+            match asked {
+                Ok(None) => return true,
+                Ok(Some(wait)) => {
+                    shutdown.sleep(wait).await;
+                    if shutdown.is_stopping() {
+                        return false;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not check the rate limit; the job is parked");
+                    return false;
+                }
+            }
+        }
     }
 
     async fn park_one(&self, taken: &Taken, due_ms: i64) {

@@ -45,11 +45,15 @@ pub struct WaitingJobs {
     pub oldest_accepted_ms: Option<i64>,
 }
 
+/// Slots are this much further apart than `1 s / rate` (per mille): an attempt a few tens of ms
+/// late (a busy process) then never pushes a 1 s window past the limit at the subscriber.
+const HEADROOM_PER_MILLE: u64 = 50;
+
 /// Microseconds between slots at `per_second` (0: no limit).
 fn interval_us(per_second: Option<u32>) -> u64 {
-    per_second
-        .filter(|&n| n > 0)
-        .map_or(0, |n| 1_000_000u64.div_ceil(u64::from(n)))
+    per_second.filter(|&n| n > 0).map_or(0, |n| {
+        (1_000_000 * (1_000 + HEADROOM_PER_MILLE)).div_ceil(1_000 * u64::from(n))
+    })
 }
 
 impl Queue {
@@ -85,6 +89,31 @@ impl Queue {
             first_us: number(1)?,
             spacing_us: number(2)?,
         })
+    }
+
+    /// Whether an attempt may go now under the subscription's and its tenant's limits (per
+    /// second; `None`: no limit), taking its turn if so; else how long to wait before asking again.
+    pub async fn admit_attempt(
+        &self,
+        subscription_id: &str,
+        tenant: &str,
+        own_per_second: Option<u32>,
+        tenant_per_second: Option<u32>,
+    ) -> Result<Option<std::time::Duration>, QueueError> {
+        let mut invocation = self.scripts.rate_admit.prepare_invoke();
+        invocation
+            .key(
+                self.keys
+                    .delivery_rate("subscription-send", subscription_id),
+            )
+            .key(self.keys.delivery_rate("tenant-send", tenant))
+            .arg(interval_us(own_per_second))
+            .arg(interval_us(tenant_per_second));
+        let mut conn = self.conn();
+        let wait_ms: u64 = self
+            .bounded("rate admit script", invocation.invoke_async(&mut conn))
+            .await?;
+        Ok((wait_ms > 0).then(|| std::time::Duration::from_millis(wait_ms)))
     }
 
     /// What waits for each of these subscriptions, in every partition.
@@ -175,10 +204,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intervals_round_up_so_a_limit_is_never_exceeded() {
-        assert_eq!(interval_us(Some(20)), 50_000);
-        assert_eq!(interval_us(Some(3)), 333_334);
-        assert_eq!(interval_us(Some(10_000)), 100);
+    fn intervals_keep_headroom_and_round_up_so_a_limit_is_never_exceeded() {
+        assert_eq!(interval_us(Some(20)), 52_500);
+        assert_eq!(interval_us(Some(3)), 350_000);
+        assert_eq!(interval_us(Some(10_000)), 105);
+        assert_eq!(interval_us(Some(7)), 150_000);
         assert_eq!(interval_us(None), 0);
         assert_eq!(interval_us(Some(0)), 0);
     }
