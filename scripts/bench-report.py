@@ -184,6 +184,7 @@ def report(a):
         w(f"| shiprelay peak RSS (VmHWM) over the whole run | {mb:.1f} MB ({'under' if mb < 100 else 'OVER'} the 100 MB target) |")
     w("")
     topology(by, ship, w)
+    pacing(by, w)
     summary(by, ship, ceil, dceil, w)
     return "\n".join(out) + "\n"
 
@@ -223,6 +224,40 @@ def topology(by, ship, w):
         w("")
 
 
+def pacing(by, w):
+    orders = {o["mode"]: o for o in by("ordering")}
+    fair = {f["next_to"]: f for f in by("fairness")}
+    if not (orders or fair):
+        return
+    w("### Order per subject and fairness")
+    w("")
+    for mode in ("none", "subject"):
+        o = orders.get(mode)
+        if o:
+            w(f"- ordering `{mode}`, {o['subjects']:,} shipments, 16 senders: {o['delivered']:,} of {o['expected']:,} delivered "
+              f"in {o['seconds']:.1f} s from the load's start: **{o['delivered'] / o['seconds']:,.0f} deliveries/s** (ingest {fmt(o['rps'])} req/s)")
+    for next_to in ("none", "stuck"):
+        f = fair.get(next_to)
+        if f:
+            label = "alone" if next_to == "none" else "next to a subscription that never answers"
+            w(f"- healthy subscription at 200 events/s, {label}: ingest to delivery p50 {f['sink']['p50_ms']:.1f} ms, "
+              f"p99 **{f['sink']['p99_ms']:.1f} ms**, max {f['sink']['max_ms']:.1f} ms")
+    w("")
+
+
+def pacing_targets(by, w):
+    orders = {o["mode"]: o for o in by("ordering")}
+    if "none" in orders and "subject" in orders:
+        rate = lambda o: o["delivered"] / o["seconds"]
+        r = rate(orders["subject"]) / max(rate(orders["none"]), 1e-9)
+        w(f"| ordered delivery, 1,000 shipments ≥ 50 % of unordered | {100 * r:.0f} %: {'met' if r >= 0.5 else '**missed**'} |")
+    fair = {f["next_to"]: f for f in by("fairness")}
+    if "none" in fair and "stuck" in fair:
+        alone, stuck = fair["none"]["sink"]["p99_ms"], fair["stuck"]["sink"]["p99_ms"]
+        r = stuck / max(alone, 1e-9)
+        w(f"| healthy p99 next to a never-answering subscription within 2× of alone | {stuck:.1f} ms against {alone:.1f} ms ({r:.2f}×): {'met' if r <= 2 else '**missed**'} |")
+
+
 def summary(by, ship, ceil, dceil, w):
     w("### Targets")
     w("")
@@ -258,6 +293,7 @@ def summary(by, ship, ceil, dceil, w):
         if single:
             r = c["rps"] / single
             w(f"| cluster throughput ≥ 80 % of one Redis | {100 * r:.0f} %: {'met' if r >= 0.8 else '**missed**'} |")
+    pacing_targets(by, w)
     w("")
 
 

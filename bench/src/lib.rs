@@ -102,7 +102,12 @@ pub fn flexops_body(id: &str) -> String {
     let hash = id
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let tracking = format!("94001118{:014}", hash % 100_000_000_000_000);
+    flexops_body_for(id, hash % 100_000_000_000_000)
+}
+
+/// The same webhook for shipment number `shipment` (its tracking number), whatever its `id`.
+pub fn flexops_body_for(id: &str, shipment: u64) -> String {
+    let tracking = format!("94001118{shipment:014}");
     format!(
         r#"{{"id":"{id}","type":"tracking.updated","createdAt":"2026-03-10T14:30:00Z","data":{{"trackingNumber":"{tracking}","carrier":"usps","status":"in_transit","estimatedDelivery":"2026-03-12T17:00:00Z","events":[{{"status":"in_transit","description":"Arrived at USPS Regional Facility","timestamp":"2026-03-10T14:28:00Z","location":{{"city":"Salt Lake City","state":"UT","country":"US"}}}}]}}}}"#
     )

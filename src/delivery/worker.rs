@@ -27,7 +27,8 @@ use crate::shutdown::Shutdown;
 
 const BLOCK_MS: u64 = 1000;
 const MAX_BATCH: usize = 100;
-/// How long a job that waited in vain for a place in the pool is parked.
+/// How long a job that waited in vain for a place in the pool (or for its turn to be sent under
+/// its rate limit) is parked.
 const POOL_FULL_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
@@ -301,7 +302,8 @@ impl Worker {
             }
         };
         if !self.admitted(&taken, subscriptions, &mut shutdown).await {
-            return self.park_one(&taken, Utc::now().timestamp_millis()).await;
+            let due_ms = Utc::now().timestamp_millis() + POOL_FULL_WAIT.as_millis() as i64;
+            return self.park_one(&taken, due_ms).await;
         }
         let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
         let pool = match tokio::time::timeout(turn_hold, self.pool.clone().acquire_owned()).await {
@@ -336,6 +338,8 @@ impl Worker {
         let Some((own, tenant)) = subscriptions.rate_limits(subscription) else {
             return true;
         };
+        let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
+        let started = Instant::now();
         loop {
             let asked = self
                 .queue
@@ -344,6 +348,10 @@ impl Worker {
             match asked {
                 Ok(None) => return true,
                 Ok(Some(wait)) => {
+                    if started.elapsed() + wait > turn_hold {
+                        // Other processes keep taking the turns: not claimed any longer.
+                        return false;
+                    }
                     shutdown.sleep(wait).await;
                     if shutdown.is_stopping() {
                         return false;

@@ -406,6 +406,8 @@ mod tests {
             sensitive_headers: None,
             tenant: None,
             enabled: Some(true),
+            ordering: Some(super::super::model::Ordering::Subject),
+            rate_limit_per_second: Some(20),
         }
     }
 
@@ -795,6 +797,8 @@ mod tests {
             sensitive_headers: None,
             tenant: None,
             enabled: None,
+            ordering: None,
+            rate_limit_per_second: Some(0),
         };
         let fields = fields_of(request);
         assert_eq!(
@@ -810,6 +814,7 @@ mod tests {
                 "description",
                 "headers.Host",
                 "headers.X-A",
+                "rateLimitPerSecond",
             ]
         );
     }
@@ -824,6 +829,25 @@ mod tests {
             messages,
             ["must be at most 500 characters (MAX_DESCRIPTION_CHARS)"]
         );
+    }
+
+    #[test]
+    fn a_rate_limit_must_be_within_its_bounds() {
+        let message = |rate| {
+            messages_of(CreateSubscription {
+                rate_limit_per_second: Some(rate),
+                ..valid()
+            })
+        };
+        assert_eq!(message(0), ["must be 1 to 100000 (null: no limit)"]);
+        assert_eq!(message(100_001), ["must be 1 to 100000 (null: no limit)"]);
+        for fine in [1, 100_000] {
+            let request = CreateSubscription {
+                rate_limit_per_second: Some(fine),
+                ..valid()
+            };
+            assert_eq!(validate_create(&request, SOURCES), Ok(()));
+        }
     }
 
     #[test]
@@ -845,6 +869,8 @@ mod tests {
             headers: headers(&[("Content-Length", "1")]),
             sensitive_headers: None,
             enabled: Some(true),
+            ordering: None,
+            rate_limit_per_second: Some(Some(MAX_RATE_LIMIT + 1)),
         };
         let fields: Vec<String> = validate_update(&update, SOURCES)
             .unwrap_err()
@@ -859,12 +885,14 @@ mod tests {
                 "sources[0]",
                 "carriers[0]",
                 "description",
-                "headers.Content-Length"
+                "headers.Content-Length",
+                "rateLimitPerSecond"
             ]
         );
         let fine = UpdateSubscription {
             description: Some(String::new()),
             enabled: Some(false),
+            rate_limit_per_second: Some(None),
             ..Default::default()
         };
         assert_eq!(validate_update(&fine, SOURCES), Ok(()));
@@ -920,6 +948,8 @@ mod tests {
                 sensitive_headers: None,
                 tenant: None,
                 enabled,
+                ordering: None,
+                rate_limit_per_second: None,
             };
             let _ = validate_create(&create, SOURCES);
             let update = UpdateSubscription {
@@ -931,6 +961,8 @@ mod tests {
                 headers,
                 sensitive_headers: None,
                 enabled,
+                ordering: None,
+                rate_limit_per_second: None,
             };
             let _ = validate_update(&update, SOURCES);
         }

@@ -176,6 +176,17 @@ async fn a_dead_lettered_head_lets_its_lane_move_on_and_says_how_many_passed_it(
     let sub = get(&app, &format!("/v1/subscriptions/{id}")).await;
     assert_eq!(sub["backlog"]["ordered"], 0, "{sub}");
     assert_eq!(sub["backlog"]["oldestWaitingSeconds"], Value::Null, "{sub}");
+    // Redriven, it joins the tail of its lane: after the events that passed it.
+    let response = app
+        .api(Method::POST, "/v1/dead-letters/redrive")
+        .json(&json!({"ids": [letters[0]["id"]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let received = sink.wait_for(5, Duration::from_secs(20)).await;
+    assert_eq!(received[4].webhook_id(), first);
+    assert_eq!(received[4].status, 200);
 }
 
 #[tokio::test]

@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use shiprelay_bench::{Args, flexops_body, new_histogram, q_ms, sign_hex};
+use shiprelay_bench::{Args, flexops_body, flexops_body_for, new_histogram, q_ms, sign_hex};
 
 const USAGE: &str = "loadgen --url URL --secret S [--concurrency 16] [--duration 10] [--unique]
-                    [--rate R] [--warmup 1] [--label NAME]
+                    [--rate R] [--warmup 1] [--label NAME] [--subjects N]
   --unique       distinct event ids (nothing is deduplicated); without it every request repeats one id
   --rate R       total requests/s, spread over the senders (latency corrected for coordinated
                  omission); default: as fast as answers come back (closed loop)
-  --warmup S     seconds of load before measuring (not counted)";
+  --warmup S     seconds of load before measuring (not counted)
+  --subjects N   the events are about N shipments (tracking numbers), taken in turn; default: one
+                 shipment per event id";
 
 struct Worker {
     hist: hdrhistogram::Histogram<u64>,
@@ -30,6 +32,7 @@ async fn main() {
     let warmup = Duration::from_secs_f64(args.num("warmup", 1.0));
     let rate: f64 = args.num("rate", 0.0);
     let unique = args.flag("unique");
+    let subjects: u64 = args.num("subjects", 0u64);
     let label = args
         .opt("label")
         .unwrap_or_else(|| format!("c={concurrency}"));
@@ -108,8 +111,12 @@ async fn main() {
                 } else {
                     format!("bench-{run}")
                 };
+                let body = if subjects > 0 {
+                    flexops_body_for(&id, (seq * concurrency as u64 + w as u64) % subjects)
+                } else {
+                    flexops_body(&id)
+                };
                 seq += 1;
-                let body = flexops_body(&id);
                 let sig = sign_hex(&secret, body.as_bytes());
                 let result = client
                     .post(&url)

@@ -87,6 +87,12 @@ async fn stats(stats: web::Data<Mutex<Stats>>) -> HttpResponse {
     }))
 }
 
+/// An endpoint that never answers (not counted): the stuck subscriber of the fairness scenario.
+async fn stuck() -> HttpResponse {
+    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    HttpResponse::Ok().finish()
+}
+
 async fn reset(stats: web::Data<Mutex<Stats>>) -> HttpResponse {
     *stats.lock().unwrap() = Stats::new();
     HttpResponse::Ok().finish()
@@ -106,6 +112,7 @@ async fn main() -> std::io::Result<()> {
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .route("/stats", web::get().to(stats_handler))
             .route("/reset", web::post().to(reset))
+            .route("/stuck", web::post().to(stuck))
             .default_service(web::post().to(hook))
     })
     .workers(workers)
