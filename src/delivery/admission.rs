@@ -69,7 +69,8 @@ pub enum TurnPlan {
 }
 
 /// The plan for a job with `waiting_ahead` jobs of its subscription already waiting here, `cap`
-/// in flight, attempts typically taking `typical_attempt`.
+/// in flight, attempts typically taking `typical_attempt`: it waits here when fewer than `cap`
+/// wait already and its turn should come within `turn_hold`.
 pub fn turn_plan(
     waiting_ahead: usize,
     cap: usize,
@@ -79,7 +80,8 @@ pub fn turn_plan(
 ) -> TurnPlan {
     let rounds = (waiting_ahead / cap.max(1) + 1) as u32;
     let expected = typical_attempt.saturating_mul(rounds);
-    if expected <= horizons.turn_hold {
+    // At most one more cap's worth waits here: the rest of a backlog waits in Redis.
+    if waiting_ahead < cap && expected <= horizons.turn_hold {
         TurnPlan::WaitHere(horizons.turn_hold)
     } else {
         TurnPlan::Park {
@@ -148,11 +150,12 @@ mod tests {
             turn_plan(0, 8, fast, 0, &h),
             TurnPlan::WaitHere(h.turn_hold)
         );
-        // 2,000 ahead at 8 per 50 ms: 251 rounds, 12.55 s.
         assert_eq!(
-            turn_plan(2_000, 8, fast, 0, &h),
+            turn_plan(7, 8, fast, 0, &h),
             TurnPlan::WaitHere(h.turn_hold)
         );
+        // A cap's worth waits already: the rest of a backlog is parked, spread over its turns.
+        assert_eq!(turn_plan(8, 8, fast, 0, &h), TurnPlan::Park { due_ms: 100 });
         // An endpoint that never answers (10 s timeouts): the second round is already too far.
         let stuck = Duration::from_secs(10);
         assert_eq!(

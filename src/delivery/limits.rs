@@ -14,13 +14,39 @@ use super::admission::{turn_due, typical_after};
 /// What a subscription's attempts are assumed to take before one was measured.
 const FIRST_GUESS: Duration = Duration::from_millis(100);
 
+/// The process's per-subscription limits, and how many taken jobs wait for a place in the pool:
+/// the read loop takes no more while that is a pool's worth, so a backlog stays in Redis rather
+/// than in memory.
 #[derive(Default)]
-pub struct Limits(Mutex<HashMap<String, Arc<SubscriptionLimit>>>);
+pub struct Limits {
+    subscriptions: Mutex<HashMap<String, Arc<SubscriptionLimit>>>,
+    unstarted: Arc<AtomicUsize>,
+}
+
+/// Counts a job among the unstarted while it lives.
+pub struct Unstarted(Arc<AtomicUsize>);
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Limits {
+    /// Taken jobs waiting for a place in the pool.
+    pub fn unstarted(&self) -> usize {
+        self.unstarted.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more until the guard is dropped.
+    pub fn unstarted_guard(&self) -> Unstarted {
+        self.unstarted.fetch_add(1, Ordering::Relaxed);
+        Unstarted(self.unstarted.clone())
+    }
+
     /// The limit of `subscription_id`, with `cap` places when it is new.
     pub fn of(&self, subscription_id: &str, cap: usize) -> Arc<SubscriptionLimit> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(subscription_id.to_string())
             .or_insert_with(|| {
                 Arc::new(SubscriptionLimit {

@@ -27,6 +27,8 @@ use crate::shutdown::Shutdown;
 
 const BLOCK_MS: u64 = 1000;
 const MAX_BATCH: usize = 100;
+/// How often a read loop that holds back (too many taken jobs wait for a place) looks again.
+const UNSTARTED_POLL: Duration = Duration::from_millis(5);
 /// How long a job that waited in vain for a place in the pool (or for its turn to be sent under
 /// its rate limit) is parked.
 const POOL_FULL_WAIT: Duration = Duration::from_secs(1);
@@ -79,6 +81,13 @@ impl Worker {
                 permit = worker.pool.clone().acquire_owned() => drop(permit),
                 _ = shutdown.sleep(Duration::from_secs(3600)) => break,
             };
+            // ... and while a pool's worth of taken jobs still waits for the pool, take none: the
+            // backlog stays in Redis, not in memory. (Jobs waiting for their own subscription's
+            // place are bounded per subscription, and never hold the others back.)
+            if worker.limits.unstarted() >= worker.settings.concurrency {
+                shutdown.sleep(UNSTARTED_POLL).await;
+                continue;
+            }
             let room = MAX_BATCH;
             let claim_due = last_claim.elapsed() >= worker.settings.visibility_timeout / 2;
             let take = if claim_due {
@@ -306,6 +315,7 @@ impl Worker {
             return self.park_one(&taken, due_ms).await;
         }
         let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
+        let unstarted = self.limits.unstarted_guard();
         let pool = match tokio::time::timeout(turn_hold, self.pool.clone().acquire_owned()).await {
             Ok(pool) => pool.expect("the semaphore is never closed"),
             Err(_) => {
@@ -314,6 +324,7 @@ impl Worker {
                 return self.park_one(&taken, due_ms).await;
             }
         };
+        drop(unstarted);
         if let Some(latency) = self
             .deliver(&taken.entry_id, taken.job, subscriptions)
             .await
