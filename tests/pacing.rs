@@ -57,14 +57,7 @@ async fn ingest_many(app: &TestApp, prefix: &str, carrier: &str, n: usize) {
 }
 
 async fn subscribe(app: &TestApp, sink: &Sink, extra: Value) -> String {
-    let mut body = json!({"url": sink.url, "events": ["*"]});
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    app.create_subscription(body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.subscribe_to(&sink.url, extra).await
 }
 
 /// The most arrivals in any window of `window` (each window starting at an arrival).
@@ -179,19 +172,14 @@ async fn a_healthy_subscription_is_not_delayed_by_a_stuck_or_rate_limited_one() 
         json!({"carriers": ["fedex"], "rateLimitPerSecond": 20}),
     )
     .await;
-    let healthy_id = subscribe(&app, &healthy, json!({"carriers": ["ups"]})).await;
+    subscribe(&app, &healthy, json!({"carriers": ["ups"]})).await;
     ingest_many(&app, "held", "fedex", 2_000).await;
     // The limited subscription's jobs are parked on its rate limit, not claimed.
     let deadline = Instant::now() + Duration::from_secs(30);
     let backlog = loop {
-        let sub: Value = app
-            .api(Method::GET, &format!("/v1/subscriptions/{limited_id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let sub = app
+            .get_json(&format!("/v1/subscriptions/{limited_id}"))
+            .await;
         if sub["backlog"]["rateLimited"].as_u64().unwrap() >= 1_500 {
             break sub["backlog"].clone();
         }
@@ -221,41 +209,15 @@ async fn a_healthy_subscription_is_not_delayed_by_a_stuck_or_rate_limited_one() 
     assert_eq!(received.len(), 100, "each arrived once");
     latencies.sort();
     let (p99, worst) = (latencies[98], latencies[99]);
-    if worst >= Duration::from_secs(1) {
-        let log: Value = app
-            .api(
-                Method::GET,
-                &format!("/v1/subscriptions/{healthy_id}/deliveries?pageSize=100"),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let odd: Vec<&Value> = log["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["outcome"] != "delivered")
-            .collect();
-        let slow: Vec<(u128, u64)> = healthy
-            .first_successes()
-            .iter()
-            .map(|r| {
-                (
-                    (r.at - sent[r.webhook_id()]).as_millis(),
-                    healthy
-                        .received()
-                        .iter()
-                        .filter(|x| x.webhook_id() == r.webhook_id())
-                        .count() as u64,
-                )
-            })
-            .filter(|(l, _)| *l > 300)
-            .collect();
-        panic!("worst {worst:?}; not delivered: {odd:?}; slow (ms, receipts): {slow:?}");
-    }
+    let slow: Vec<u128> = latencies
+        .iter()
+        .map(Duration::as_millis)
+        .filter(|ms| *ms > 300)
+        .collect();
+    assert!(
+        worst < Duration::from_secs(1),
+        "worst {worst:?}; over 300 ms: {slow:?}"
+    );
     assert!(p99 < Duration::from_millis(150), "p99 {p99:?}");
     // Meanwhile the limited one kept to its rate, and the stuck one was tried.
     let most = busiest(

@@ -98,10 +98,8 @@ impl Worker {
             // Not deleted: its record is damaged. The job waits until it can be read again.
             tracing::error!("subscription record unreadable; job kept for later");
             let due_ms = now.timestamp_millis() + UNREADABLE_WAIT.as_millis() as i64;
-            return self
-                .settle(entry_id, &job, Settle::Defer { due_ms }, "", None)
-                .await
-                .map(|_| None);
+            self.park(entry_id, &job, due_ms).await;
+            return Ok(None);
         }
         let Some(subscription) = subscriptions.get(&job.subscription_id) else {
             tracing::info!("subscription deleted; job dropped");

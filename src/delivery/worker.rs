@@ -43,6 +43,13 @@ pub struct WorkerSettings {
     pub attempts_log_len: usize,
 }
 
+impl WorkerSettings {
+    /// How long jobs may wait here (they follow from the visibility timeout).
+    fn horizons(&self) -> Horizons {
+        Horizons::for_visibility(self.visibility_timeout)
+    }
+}
+
 /// One partition's worker; the partitions' workers of a process share its pool and its
 /// per-subscription limits.
 pub struct Worker {
@@ -211,7 +218,7 @@ impl Worker {
         };
         // Waits are measured from the reservation, not from when this task gets to them.
         let reserved = Instant::now();
-        let horizons = Horizons::for_visibility(self.settings.visibility_timeout);
+        let horizons = self.settings.horizons();
         let now_ms = Utc::now().timestamp_millis();
         let mut parked = Vec::new();
         let mut waiting = Vec::new();
@@ -269,7 +276,6 @@ impl Worker {
             .is_some_and(|s| s.enabled);
         if !attempted {
             // Dropped, dead-lettered or kept by `deliver` without an attempt: no place needed.
-            let _pool = self.pool.clone().acquire_owned().await;
             self.deliver(&taken.entry_id, taken.job, subscriptions)
                 .await;
             return;
@@ -279,7 +285,7 @@ impl Worker {
         let place = match limit.try_place() {
             Some(place) => place,
             None => {
-                let horizons = Horizons::for_visibility(self.settings.visibility_timeout);
+                let horizons = self.settings.horizons();
                 let now_ms = Utc::now().timestamp_millis();
                 let typical = limit.typical_attempt();
                 match turn_plan(limit.waiting(), limit.cap, typical, now_ms, &horizons) {
@@ -314,7 +320,7 @@ impl Worker {
             let due_ms = Utc::now().timestamp_millis() + POOL_FULL_WAIT.as_millis() as i64;
             return self.park_one(&taken, due_ms).await;
         }
-        let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
+        let turn_hold = self.settings.horizons().turn_hold;
         let unstarted = self.limits.unstarted_guard();
         let pool = match tokio::time::timeout(turn_hold, self.pool.clone().acquire_owned()).await {
             Ok(pool) => pool.expect("the semaphore is never closed"),
@@ -349,7 +355,7 @@ impl Worker {
         let Some((own, tenant)) = subscriptions.rate_limits(subscription) else {
             return true;
         };
-        let turn_hold = Horizons::for_visibility(self.settings.visibility_timeout).turn_hold;
+        let turn_hold = self.settings.horizons().turn_hold;
         let started = Instant::now();
         loop {
             let asked = self
@@ -377,12 +383,17 @@ impl Worker {
     }
 
     async fn park_one(&self, taken: &Taken, due_ms: i64) {
+        self.park(&taken.entry_id, &taken.job, due_ms).await
+    }
+
+    /// Parks a job until `due_ms` (`park.lua`): acknowledged, not claimed, back when due.
+    pub(super) async fn park(&self, entry_id: &str, job: &Job, due_ms: i64) {
         let parked = Parked {
-            entry_id: &taken.entry_id,
-            job: &taken.job,
+            entry_id,
+            job,
             due_ms,
         };
-        if let Err(error) = self.queue.park(&taken.job.subscription_id, &[parked]).await {
+        if let Err(error) = self.queue.park(&job.subscription_id, &[parked]).await {
             tracing::warn!(%error, "could not park a job; it will be reclaimed");
         }
     }

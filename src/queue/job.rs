@@ -59,9 +59,10 @@ impl Job {
         }
     }
 
-    /// Its member in its subscription's rate waiting set.
-    pub fn waiting_member(&self) -> String {
-        format!("{}:{}", self.event_id, self.attempt)
+    /// Its member in its subscription's rate waiting set, while it waits for a reserved slot.
+    pub fn rate_waiting_member(&self) -> Option<String> {
+        self.rate_slot_ms
+            .map(|_| format!("{}:{}", self.event_id, self.attempt))
     }
 
     /// The same job, ready for its next attempt.

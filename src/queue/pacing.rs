@@ -181,16 +181,11 @@ impl Partition {
             .key(self.keys.waiting(subscription_id, Waiting::Rate))
             .arg(super::DELIVER_GROUP);
         for parked in jobs {
-            let member = if parked.job.rate_slot_ms.is_some() {
-                parked.job.waiting_member()
-            } else {
-                String::new()
-            };
             invocation
                 .arg(parked.entry_id)
                 .arg(parked.due_ms)
                 .arg(parked.job.scheduled_json())
-                .arg(member)
+                .arg(parked.job.rate_waiting_member().unwrap_or_default())
                 .arg(parked.job.received_at.timestamp_millis());
         }
         let mut conn = self.conn();

@@ -9,7 +9,7 @@ use super::{Job, Partition, QueueError};
 /// Everything the settle script needs about one job.
 pub struct Settlement<'a> {
     pub entry_id: &'a str,
-    /// The job to schedule (retry, defer) or keep (dead); its subscription's keys are used.
+    /// The job to schedule (retry) or keep (dead); its subscription's keys are used.
     pub job: &'a Job,
     pub settle: Settle,
     pub reason: &'a str,
@@ -27,11 +27,6 @@ pub enum Settle {
         due_ms: i64,
     },
     Dead,
-    /// Not attempted now (its subscription's record is unreadable): back to the schedule,
-    /// attempt unchanged.
-    Defer {
-        due_ms: i64,
-    },
     /// Never attempted (its subscription was deleted): removed, its lane moves on.
     Drop,
 }
@@ -55,15 +50,14 @@ impl Partition {
             Settle::Delivered => ("delivered", 0),
             Settle::Retry { due_ms } => ("retry", due_ms),
             Settle::Dead => ("dead", 0),
-            Settle::Defer { due_ms } => ("defer", due_ms),
             Settle::Drop => ("drop", 0),
         };
-        // Only a retry, a deferral and a dead letter keep the job; a dead letter keeps its event
-        // too, so that it outlives the events' retention.
+        // Only a retry and a dead letter keep the job; a dead letter keeps its event too, so that
+        // it outlives the events' retention.
         let kept = match settle {
             Settle::Delivered | Settle::Drop => String::new(),
             Settle::Dead => job.to_json(),
-            Settle::Retry { .. } | Settle::Defer { .. } => job.scheduled_json(),
+            Settle::Retry { .. } => job.scheduled_json(),
         };
         // On one Redis the partition's and the registry's effects are one script; on a cluster
         // the partition's script runs alone and the registry's record follows.
@@ -102,12 +96,7 @@ impl Partition {
             .arg(now_ms)
             .arg(subscription_id)
             .arg(job.lane.as_deref().unwrap_or(""))
-            .arg(if job.rate_slot_ms.is_some() {
-                job.waiting_member()
-            } else {
-                String::new()
-            })
-            .arg(job.received_at.timestamp_millis());
+            .arg(job.rate_waiting_member().unwrap_or_default());
         if together {
             invocation.arg(log_len);
             for (field, value) in log.map(|entry| entry.fields()).into_iter().flatten() {

@@ -428,6 +428,29 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// A subscription to `url` for every event, with `extra` fields; returns its id.
+    pub async fn subscribe_to(&self, url: &str, extra: Value) -> String {
+        let mut body = serde_json::json!({"url": url, "events": ["*"]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        self.create_subscription(body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `GET path` on the API, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.api(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_ingest(
         &self,
         source: &str,

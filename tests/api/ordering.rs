@@ -32,24 +32,11 @@ async fn ingest(app: &TestApp, id: &str, tracking: &str) -> String {
 }
 
 async fn subscribe(app: &TestApp, sink: &Sink, extra: Value) -> String {
-    let mut body = json!({"url": sink.url, "events": ["*"]});
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    app.create_subscription(body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.subscribe_to(&sink.url, extra).await
 }
 
 async fn get(app: &TestApp, path: &str) -> Value {
-    app.api(Method::GET, path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.get_json(path).await
 }
 
 #[tokio::test]
