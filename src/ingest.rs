@@ -86,7 +86,8 @@ impl Ingestor {
             .iter()
             .map(|event| {
                 let head = crate::event::EventHead::from(event);
-                crate::delivery::route::targets(&head, None, &subscriptions)
+                let document = || serde_json::to_value(event).unwrap_or_default();
+                crate::delivery::route::targets(&head, &document, None, &subscriptions)
             })
             .collect();
         Some(FanOut { version, targets })

@@ -12,6 +12,7 @@ use super::attempt::{Attempt, AttemptOutcome};
 use super::backoff::{Decision, decide};
 use super::cache::Subscriptions;
 use super::signing::webhook_headers;
+use super::wire::render;
 use super::worker::Worker;
 use crate::queue::{Job, LoggedAttempt, QueueError, Settle, Settlement};
 use crate::subscriptions::model::Subscription;
@@ -167,25 +168,31 @@ impl Worker {
     }
 
     async fn attempt(&self, subscription: &Subscription, job: &Job, now: DateTime<Utc>) -> Attempt {
+        let wire = match render(subscription.format, &job.event) {
+            Ok(wire) => wire,
+            Err(reason) => {
+                return Attempt {
+                    outcome: AttemptOutcome::Other(reason),
+                    latency: Duration::ZERO,
+                    response_excerpt: None,
+                };
+            }
+        };
         let secrets = subscription.signing_secrets(now);
         let mut headers: Vec<(String, String)> = subscription
             .headers
             .iter()
             .chain(&subscription.sensitive_headers)
             .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(wire.headers)
             .collect();
         headers.extend(
-            webhook_headers(
-                &job.event_id,
-                now.timestamp(),
-                job.event.as_bytes(),
-                &secrets,
-            )
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v)),
+            webhook_headers(&job.event_id, now.timestamp(), &wire.body, &secrets)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
         );
         self.sender
-            .send(&subscription.url, &headers, job.event.clone().into_bytes())
+            .send(&subscription.url, &wire.content_type, &headers, wire.body)
             .await
     }
 

@@ -4,8 +4,8 @@
 //! into one job per matching subscription; the worker pool (`worker`, one loop per partition,
 //! one pool per process) POSTs jobs with `sender`; `backoff::decide` turns each attempt into a
 //! [`backoff::Decision`] (data, not an error) that `queue` carries out; `schedule` moves due
-//! retries back; `upgrade` drains the layout before partitions. `signing`, `backoff` and `ssrf`
-//! are pure and unit-tested.
+//! retries back; `upgrade` drains the layout before partitions. `signing`, `wire` (each
+//! format's body and headers), `backoff` and `ssrf` are pure and unit-tested.
 
 pub mod admission;
 pub mod attempt;
@@ -20,4 +20,5 @@ pub mod sender;
 pub mod signing;
 pub mod ssrf;
 pub mod upgrade;
+pub mod wire;
 pub mod worker;

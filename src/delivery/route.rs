@@ -8,14 +8,17 @@ use super::cache::{SubscriptionCache, Subscriptions};
 use crate::event::EventHead;
 use crate::queue::{Partition, RoutableEvent, Routed, Take, Target};
 use crate::shutdown::Shutdown;
+use crate::subscriptions::filter;
 use crate::subscriptions::matching::EventFacts;
 
 /// The subscriptions one event goes to: its target alone when it has one (a test ping for one
 /// subscription, never ordered), else every enabled subscription whose filters and tenant admit
 /// it, each job in its subject's lane when the subscription wants order per subject and the event
-/// has a subject.
+/// has a subject. `document` is the whole event as JSON, asked for only when a subscription with a
+/// payload filter has admitted it otherwise.
 pub fn targets(
     event: &EventHead,
+    document: &dyn Fn() -> serde_json::Value,
     target: Option<&str>,
     subscriptions: &Subscriptions,
 ) -> Vec<Target> {
@@ -27,10 +30,12 @@ pub fn targets(
             .collect(),
         None => {
             let facts = EventFacts::of(event);
+            let whole = std::cell::OnceCell::new();
             subscriptions
                 .all
                 .iter()
                 .filter(|s| subscriptions.admits(s, &facts))
+                .filter(|s| s.filter.is_empty() || filter::holds(&s.filter, whole.get_or_init(document)))
                 .map(|s| Target {
                     subscription_id: s.id.clone(),
                     lane: s.lane_of(event.subject.as_deref()),
@@ -48,7 +53,8 @@ pub fn plan(
 ) -> Result<Vec<Target>, String> {
     let event: EventHead =
         serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
-    Ok(targets(&event, target, subscriptions))
+    let document = || serde_json::from_str(event_json).unwrap_or_default();
+    Ok(targets(&event, &document, target, subscriptions))
 }
 
 /// One partition's router: fans out the events the enqueue could not (its snapshot was stale).

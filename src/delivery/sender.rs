@@ -65,9 +65,15 @@ impl Sender {
         })
     }
 
-    /// POSTs `body` as `application/json` with `headers` to `url`. Latency runs from the start of
+    /// POSTs `body` as `content_type` with `headers` to `url`. Latency runs from the start of
     /// the request to the response head (or the failure), not over the body excerpt.
-    pub async fn send(&self, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Attempt {
+    pub async fn send(
+        &self,
+        url: &str,
+        content_type: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Attempt {
         let started = Instant::now();
         if let Some(refusal) = self.refuse_literal(url) {
             return Attempt {
@@ -79,7 +85,7 @@ impl Sender {
         let mut request = self
             .client
             .post(url)
-            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_TYPE, content_type)
             .body(body);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
@@ -312,7 +318,7 @@ mod tests {
             ("X-Custom".to_string(), "yes".to_string()),
         ];
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), &headers, br#"{"a":1}"#.to_vec())
+            .send(&server.url("127.0.0.1"), "application/json", &headers, br#"{"a":1}"#.to_vec())
             .await;
         assert_eq!(
             attempt.outcome,
@@ -347,7 +353,7 @@ mod tests {
         ))
         .await;
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
             .await;
         assert_eq!(
             attempt.outcome,
@@ -368,7 +374,7 @@ mod tests {
         );
         let server = TestServer::answering(&response("429 Too Many Requests", &header, "")).await;
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
             .await;
         let AttemptOutcome::Status {
             code: 429,
@@ -411,7 +417,7 @@ mod tests {
         let location = format!("Location: {}\r\n", server.url("127.0.0.1"));
         let redirecting = TestServer::answering(&response("302 Found", &location, "")).await;
         let attempt = sender(config(true))
-            .send(&redirecting.url("127.0.0.1"), &no_headers(), Vec::new())
+            .send(&redirecting.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
             .await;
         assert_eq!(attempt.outcome.status_code(), Some(302));
         assert_eq!(server.connections.load(Ordering::SeqCst), 0);
@@ -426,7 +432,7 @@ mod tests {
             timeout,
             ..config(true)
         })
-        .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+        .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
         .await;
         assert_eq!(attempt.outcome, AttemptOutcome::Timeout);
         assert!(
@@ -445,6 +451,7 @@ mod tests {
         let attempt = sender(config(true))
             .send(
                 &format!("http://127.0.0.1:{port}/"),
+                "application/json",
                 &no_headers(),
                 Vec::new(),
             )
@@ -464,7 +471,7 @@ mod tests {
             max_excerpt_bytes: 16,
             ..config(true)
         })
-        .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+        .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
         .await;
         assert_eq!(attempt.outcome.status_code(), Some(500));
         assert_eq!(
@@ -480,7 +487,7 @@ mod tests {
         let server = TestServer::answering(&format!("{head}{}", "y".repeat(100))).await;
         let started = Instant::now();
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), &no_headers(), Vec::new())
+            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
             .await;
         assert!(
             started.elapsed() < Duration::from_secs(2),
@@ -500,7 +507,7 @@ mod tests {
             ("localhost", "the target resolves to a loopback address"),
         ] {
             let attempt = guarded
-                .send(&server.url(host), &no_headers(), Vec::new())
+                .send(&server.url(host), "application/json", &no_headers(), Vec::new())
                 .await;
             assert_eq!(
                 attempt.outcome,
@@ -517,7 +524,7 @@ mod tests {
         let open = sender(config(true));
         for host in ["127.0.0.1", "localhost"] {
             let attempt = open
-                .send(&server.url(host), &no_headers(), Vec::new())
+                .send(&server.url(host), "application/json", &no_headers(), Vec::new())
                 .await;
             assert_eq!(attempt.outcome.status_code(), Some(204), "{host}");
         }
@@ -527,14 +534,14 @@ mod tests {
     #[tokio::test]
     async fn bad_input_is_an_outcome_not_a_panic() {
         let open = sender(config(true));
-        let attempt = open.send("not a url", &no_headers(), Vec::new()).await;
+        let attempt = open.send("not a url", "application/json", &no_headers(), Vec::new()).await;
         assert!(
             matches!(attempt.outcome, AttemptOutcome::Other(_)),
             "{attempt:?}"
         );
         let bad_header = vec![("bad header".to_string(), "x".to_string())];
         let attempt = open
-            .send("http://127.0.0.1:9/", &bad_header, Vec::new())
+            .send("http://127.0.0.1:9/", "application/json", &bad_header, Vec::new())
             .await;
         assert!(
             matches!(attempt.outcome, AttemptOutcome::Other(_)),

@@ -3,6 +3,7 @@
 //! `model`, `validate` and `matching` are pure (time and randomness passed in) and unit-tested;
 //! `store` is the Redis side, tested end to end through the API.
 
+pub mod filter;
 pub mod matching;
 pub mod model;
 pub mod service;

@@ -13,6 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::filter::Condition;
 use crate::secret::Secret;
 
 /// Standard Webhooks secret prefix.
@@ -56,6 +57,12 @@ pub struct Subscription {
     /// At most this many attempts (retries included) in any 1 s window, across all processes.
     #[serde(default)]
     pub rate_limit_per_second: Option<u32>,
+    /// Conditions on the event that must all hold (empty: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter: Vec<Condition>,
+    /// How the event goes on the wire.
+    #[serde(default)]
+    pub format: Format,
     #[serde(with = "crate::secret::exposed")]
     pub secret: Secret,
     #[serde(default)]
@@ -74,6 +81,21 @@ pub enum Ordering {
     /// Per subject (tracking number, shipment or order id), one at a time in the order shiprelay
     /// accepted them; while one is retried, later ones of that subject wait.
     Subject,
+}
+
+/// How a delivery carries the event (the CloudEvents HTTP binding's modes, or plain JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// The CloudEvent as the JSON body, `Content-Type: application/json`: for plain webhook
+    /// consumers.
+    #[default]
+    Json,
+    /// The same body as `application/cloudevents+json; charset=utf-8` (structured mode).
+    CloudeventsStructured,
+    /// The attributes as `ce-*` headers and `data` as the body (binary mode); the signature
+    /// covers the body only.
+    CloudeventsBinary,
 }
 
 /// Jobs of a subscription that are waiting, summed over the partitions.
@@ -118,6 +140,8 @@ pub struct SubscriptionView {
     pub disabled_reason: Option<String>,
     pub ordering: Ordering,
     pub rate_limit_per_second: Option<u32>,
+    pub filter: Vec<Condition>,
+    pub format: Format,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// While set, deliveries are signed with both the current and the previous secret.
@@ -166,7 +190,7 @@ pub struct CreateSubscription {
     #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Extra headers sent with every delivery (at most 20 with the sensitive ones; not Host,
-    /// Content-*, User-Agent, webhook-* and other headers shiprelay sets). Returned by the API.
+    /// Content-*, User-Agent, webhook-*, ce-*, traceparent and other headers shiprelay sets). Returned by the API.
     pub headers: Option<BTreeMap<String, String>>,
     /// Headers sent like `headers` whose values are never returned (e.g. `Authorization`); the
     /// API shows their names only.
@@ -182,6 +206,12 @@ pub struct CreateSubscription {
     /// default: no limit.
     #[schema(minimum = 1, maximum = 100000)]
     pub rate_limit_per_second: Option<u32>,
+    /// Conditions on the event (JSON pointers into the CloudEvent) that must all hold; at most
+    /// 20. Default: none.
+    #[schema(max_items = 20)]
+    pub filter: Option<Vec<Condition>>,
+    /// Default `json`.
+    pub format: Option<Format>,
 }
 
 /// `PATCH /v1/subscriptions/{id}` body: absent fields stay as they are.
@@ -212,6 +242,11 @@ pub struct UpdateSubscription {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub rate_limit_per_second: Option<Option<u32>>,
+    /// Replaces the whole filter; `[]` or `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<Condition>>, max_items = 20)]
+    pub filter: Option<Option<Vec<Condition>>>,
+    pub format: Option<Format>,
 }
 
 /// A field that is present, even as `null` (absent is the `default`, `None`).
@@ -256,6 +291,8 @@ pub fn create(
         disabled_reason: None,
         ordering: request.ordering.unwrap_or_default(),
         rate_limit_per_second: request.rate_limit_per_second,
+        filter: request.filter.unwrap_or_default(),
+        format: request.format.unwrap_or_default(),
         secret,
         previous_secret: None,
         created_at: now,
@@ -279,8 +316,12 @@ pub fn apply_update(sub: &mut Subscription, update: UpdateSubscription, now: Dat
         enabled,
         ordering,
         rate_limit_per_second,
+        filter,
+        format,
     } = update;
     replace_if_some(&mut sub.ordering, ordering);
+    replace_if_some(&mut sub.filter, filter.map(Option::unwrap_or_default));
+    replace_if_some(&mut sub.format, format);
     replace_if_some(&mut sub.rate_limit_per_second, rate_limit_per_second);
     replace_if_some(&mut sub.url, url);
     replace_if_some(&mut sub.events, events);
@@ -337,6 +378,8 @@ impl Subscription {
             disabled_reason: self.disabled_reason.clone(),
             ordering: self.ordering,
             rate_limit_per_second: self.rate_limit_per_second,
+            filter: self.filter.clone(),
+            format: self.format,
             backlog: None,
             created_at: self.created_at,
             updated_at: self.updated_at,

@@ -33,11 +33,14 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
     "te",
     "trailer",
     "user-agent",
+    "traceparent",
+    "tracestate",
 ];
 
 /// Header name prefixes subscribers may not use: `webhook-*` carries our signature and ids,
-/// `content-*` describes the body shiprelay sends (a `Content-Encoding` would make it unreadable).
-pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["content-", "proxy-", "webhook-"];
+/// `content-*` describes the body shiprelay sends (a `Content-Encoding` would make it unreadable),
+/// `ce-*` carries the CloudEvent's attributes in binary mode.
+pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["content-", "proxy-", "webhook-", "ce-"];
 
 pub use crate::error::FieldError;
 
@@ -55,6 +58,7 @@ pub fn validate_create(
         headers: request.headers.as_ref(),
         sensitive_headers: request.sensitive_headers.as_ref(),
         rate_limit_per_second: request.rate_limit_per_second,
+        filter: request.filter.as_deref(),
     };
     fields.check(known_sources)
 }
@@ -73,6 +77,7 @@ pub fn validate_update(
         headers: request.headers.as_ref(),
         sensitive_headers: request.sensitive_headers.as_ref(),
         rate_limit_per_second: request.rate_limit_per_second.flatten(),
+        filter: request.filter.as_ref().and_then(|f| f.as_deref()),
     };
     fields.check(known_sources)
 }
@@ -87,6 +92,7 @@ struct Fields<'a> {
     headers: Option<&'a BTreeMap<String, String>>,
     sensitive_headers: Option<&'a BTreeMap<String, String>>,
     rate_limit_per_second: Option<u32>,
+    filter: Option<&'a [super::filter::Condition]>,
 }
 
 impl Fields<'_> {
@@ -120,6 +126,9 @@ impl Fields<'_> {
                 "rateLimitPerSecond",
                 format!("must be 1 to {MAX_RATE_LIMIT} (null: no limit)"),
             );
+        }
+        if let Some(filter) = self.filter {
+            errors.0.extend(super::filter::validate(filter));
         }
         errors.into_result()
     }
@@ -408,6 +417,8 @@ mod tests {
             enabled: Some(true),
             ordering: Some(super::super::model::Ordering::Subject),
             rate_limit_per_second: Some(20),
+            filter: None,
+            format: None,
         }
     }
 
@@ -799,6 +810,12 @@ mod tests {
             enabled: None,
             ordering: None,
             rate_limit_per_second: Some(0),
+            filter: Some(vec![crate::subscriptions::filter::Condition {
+                path: Some("status".into()),
+                exists: Some(true),
+                ..Default::default()
+            }]),
+            format: None,
         };
         let fields = fields_of(request);
         assert_eq!(
@@ -815,6 +832,7 @@ mod tests {
                 "headers.Host",
                 "headers.X-A",
                 "rateLimitPerSecond",
+                "filter[0].path",
             ]
         );
     }
@@ -871,6 +889,8 @@ mod tests {
             enabled: Some(true),
             ordering: None,
             rate_limit_per_second: Some(Some(MAX_RATE_LIMIT + 1)),
+            filter: Some(Some(vec![Default::default()])),
+            format: None,
         };
         let fields: Vec<String> = validate_update(&update, SOURCES)
             .unwrap_err()
@@ -886,7 +906,9 @@ mod tests {
                 "carriers[0]",
                 "description",
                 "headers.Content-Length",
-                "rateLimitPerSecond"
+                "rateLimitPerSecond",
+                "filter[0].path",
+                "filter[0]"
             ]
         );
         let fine = UpdateSubscription {
@@ -950,6 +972,8 @@ mod tests {
                 enabled,
                 ordering: None,
                 rate_limit_per_second: None,
+                filter: None,
+                format: None,
             };
             let _ = validate_create(&create, SOURCES);
             let update = UpdateSubscription {
@@ -963,6 +987,8 @@ mod tests {
                 enabled,
                 ordering: None,
                 rate_limit_per_second: None,
+                filter: None,
+                format: None,
             };
             let _ = validate_update(&update, SOURCES);
         }
