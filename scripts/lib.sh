@@ -61,3 +61,15 @@ free_tcp_port() {
   done
   return 1
 }
+
+# ensure_test_python: target/test-venv with the Python packages the Rust tests call (the CloudEvents
+# SDK that reads every delivery format); prints the interpreter's path.
+ensure_test_python() {
+  local venv=target/test-venv
+  if ! "$venv/bin/python" -c 'import cloudevents' >/dev/null 2>&1; then
+    echo "installing the CloudEvents SDK into $venv" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check 'cloudevents>=1.11,<2' >&2
+  fi
+  echo "$PWD/$venv/bin/python"
+}

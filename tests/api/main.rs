@@ -6,6 +6,7 @@ mod cluster;
 mod cluster_harness;
 mod crash;
 mod delivery;
+mod delivery_options;
 mod events_api;
 mod faults;
 mod helpers;
