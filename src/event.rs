@@ -26,6 +26,12 @@ pub struct Event {
     /// When it happened per the provider; the time shiprelay received it when the provider says nothing.
     pub time: DateTime<Utc>,
     pub datacontenttype: String,
+    /// The W3C trace context the event travels in (CloudEvents distributed-tracing extension):
+    /// the provider's, or the one shiprelay's ingest span started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
     pub data: EventData,
 }
 
@@ -207,6 +213,8 @@ impl Event {
             subject,
             time,
             datacontenttype: "application/json".to_string(),
+            traceparent: None,
+            tracestate: None,
             data,
         }
     }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 
 use crate::auth::{self, AuthError, HeaderSource};
 use crate::config::Source;
@@ -15,6 +16,7 @@ use crate::delivery::cache::SubscriptionCache;
 use crate::event::EventType;
 use crate::providers::{self, Context, NormalizeError};
 use crate::queue::{Enqueued, Enqueuer, FanOut, QuarantineEntry, Queue, QueueError};
+use crate::telemetry::traced;
 
 /// How old a subscriptions snapshot the enqueue may plan jobs with before asking Redis again.
 /// Older is safe (the partition's version check sends its events to a router instead), so this
@@ -28,6 +30,8 @@ pub struct Request<'a> {
     pub content_type: &'a str,
     pub correlation_id: &'a str,
     pub received_at: DateTime<Utc>,
+    /// The trace the request's events travel in (stored on each).
+    pub trace: Option<crate::telemetry::trace_context::TraceContext>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,8 +120,17 @@ impl Ingestor {
         };
         let mut random = rand::random::<u128>;
         match providers::normalize(&source.provider, cx, request.body, &mut random) {
-            Ok(normalized) => {
-                let fan_out = self.fan_out(&normalized.events).await;
+            Ok(mut normalized) => {
+                if let Some(trace) = &request.trace {
+                    for event in &mut normalized.events {
+                        event.traceparent = Some(trace.traceparent.clone());
+                        event.tracestate = trace.tracestate.clone();
+                    }
+                }
+                let fan_out = self
+                    .fan_out(&normalized.events)
+                    .instrument(traced(|| tracing::info_span!("fan_out", events = normalized.events.len())))
+                    .await;
                 let outcome = self
                     .enqueuer
                     .enqueue(
@@ -127,6 +140,7 @@ impl Ingestor {
                         self.dedupe_ttl_secs,
                         fan_out,
                     )
+                    .instrument(traced(|| tracing::info_span!("enqueue", source = %source.id)))
                     .await?;
                 if outcome.snapshot_stale {
                     self.subscriptions.expire().await;

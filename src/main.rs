@@ -154,7 +154,7 @@ fn check_config(path: &std::path::Path) -> ExitCode {
 
 fn migrate(config: Option<PathBuf>) -> anyhow::Result<String> {
     let config = Config::load(config.as_deref())?;
-    shiprelay::telemetry::init(&config.settings.log);
+    let _traces = shiprelay::telemetry::init(&config.settings.log, &Default::default())?;
     actix_web::rt::System::new()
         .block_on(async move { shiprelay::delivery::upgrade::by_hand(&config.settings).await })
 }
@@ -164,7 +164,8 @@ fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {
     if let Some(role) = role {
         config.settings.server.role = role;
     }
-    shiprelay::telemetry::init(&config.settings.log);
+    // Kept to the end: dropping it sends the spans still buffered.
+    let _traces = shiprelay::telemetry::init(&config.settings.log, &config.settings.telemetry)?;
     actix_web::rt::System::new().block_on(async move {
         // Listening for SIGTERM before the build: the listener is bound during it, so a signal
         // that arrives then must stop the server gracefully, not kill the process.

@@ -9,6 +9,7 @@ mod env_overlay;
 mod lenient;
 mod redis_settings;
 mod sources;
+mod telemetry_settings;
 mod validate;
 
 pub use validate::Problem;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 
 pub use redis_settings::{RedisMode, RedisSettings};
 pub use sources::{Source, SourceSettings};
+pub use telemetry_settings::TelemetrySettings;
 
 /// Everything shiprelay is configured with; see the README's configuration reference.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,6 +33,7 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    pub telemetry: TelemetrySettings,
     pub sources: Vec<SourceSettings>,
 }
 

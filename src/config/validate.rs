@@ -106,6 +106,9 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             s.metrics.listen
         ),
     );
+    for (path, message) in s.telemetry.problems() {
+        check(false, path, message);
+    }
     check(
         s.metrics.sample_interval_secs >= 1,
         "metrics.sample_interval_secs",

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::attempt::{Attempt, AttemptOutcome};
 use super::backoff::{Decision, decide};
@@ -16,6 +17,8 @@ use super::wire::render;
 use super::worker::Worker;
 use crate::queue::{Job, LoggedAttempt, QueueError, Settle, Settlement};
 use crate::subscriptions::model::Subscription;
+use crate::telemetry::trace_context::{TraceContext, continue_in};
+use crate::telemetry::tracing_on;
 
 /// How long a job waits when its subscription's record cannot be read.
 const UNREADABLE_WAIT: Duration = Duration::from_secs(5);
@@ -70,13 +73,22 @@ impl Worker {
         subscriptions: &Subscriptions,
     ) -> Option<Duration> {
         let span = tracing::info_span!(
-            "delivery",
+            "delivery.attempt",
             event_id = %job.event_id,
             subscription_id = %job.subscription_id,
             attempt = job.attempt,
+            status = Empty,
+            outcome = Empty,
+            latency_ms = Empty,
+            trace_id = Empty,
         );
+        let trace = if tracing_on() {
+            continue_in(&span, TraceContext::of_event(&job.event).as_ref())
+        } else {
+            None
+        };
         match self
-            .try_deliver(entry_id, job, subscriptions)
+            .try_deliver(entry_id, job, subscriptions, trace)
             .instrument(span)
             .await
         {
@@ -93,6 +105,7 @@ impl Worker {
         entry_id: &str,
         job: Job,
         subscriptions: &Subscriptions,
+        trace: Option<TraceContext>,
     ) -> Result<Option<Duration>, QueueError> {
         let now = Utc::now();
         if subscriptions.unreadable.contains(&job.subscription_id) {
@@ -117,7 +130,7 @@ impl Worker {
                 .await
                 .map(|_| None);
         }
-        let attempt = self.attempt(subscription, &job, now).await;
+        let attempt = self.attempt(subscription, &job, now, trace).await;
         let finished = Utc::now();
         let first_attempt_at = job.first_attempt_at.unwrap_or(now);
         let decision = decide(
@@ -167,7 +180,15 @@ impl Worker {
         Ok(Some(attempt.latency))
     }
 
-    async fn attempt(&self, subscription: &Subscription, job: &Job, now: DateTime<Utc>) -> Attempt {
+    /// One POST of the job in its subscription's format; `trace` is the attempt span's context,
+    /// sent as `traceparent` (and `tracestate`) so a subscriber that traces continues it.
+    async fn attempt(
+        &self,
+        subscription: &Subscription,
+        job: &Job,
+        now: DateTime<Utc>,
+        trace: Option<TraceContext>,
+    ) -> Attempt {
         let wire = match render(subscription.format, &job.event) {
             Ok(wire) => wire,
             Err(reason) => {
@@ -186,6 +207,10 @@ impl Worker {
             .map(|(k, v)| (k.clone(), v.clone()))
             .chain(wire.headers)
             .collect();
+        if let Some(trace) = trace {
+            headers.push(("traceparent".into(), trace.traceparent));
+            headers.extend(trace.tracestate.map(|s| ("tracestate".to_string(), s)));
+        }
         headers.extend(
             webhook_headers(&job.event_id, now.timestamp(), &wire.body, &secrets)
                 .into_iter()
@@ -244,5 +269,11 @@ impl Worker {
             (Decision::Disable { .. }, _) => "dead",
         };
         self.metrics.count_delivery(outcome);
+        let span = tracing::Span::current();
+        span.record("outcome", outcome);
+        span.record("latency_ms", attempt.latency.as_millis() as u64);
+        if let AttemptOutcome::Status { code, .. } = attempt.outcome {
+            span.record("status", code);
+        }
     }
 }

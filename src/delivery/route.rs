@@ -10,6 +10,8 @@ use crate::queue::{Partition, RoutableEvent, Routed, Take, Target};
 use crate::shutdown::Shutdown;
 use crate::subscriptions::filter;
 use crate::subscriptions::matching::EventFacts;
+use crate::telemetry::trace_context::{TraceContext, continue_in};
+use crate::telemetry::tracing_on;
 
 /// The subscriptions one event goes to: its target alone when it has one (a test ping for one
 /// subscription, never ordered), else every enabled subscription whose filters and tenant admit
@@ -55,6 +57,16 @@ pub fn plan(
         serde_json::from_str(event_json).map_err(|e| format!("unreadable event: {e}"))?;
     let document = || serde_json::from_str(event_json).unwrap_or_default();
     Ok(targets(&event, &document, target, subscriptions))
+}
+
+/// The `fan_out` span of a routed event, in the event's trace (a disabled span with traces off).
+fn fan_out_span(event_json: &str) -> tracing::Span {
+    if !tracing_on() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!("fan_out", events = 1, trace_id = tracing::field::Empty);
+    continue_in(&span, TraceContext::of_event(event_json).as_ref());
+    span
 }
 
 /// One partition's router: fans out the events the enqueue could not (its snapshot was stale).
@@ -117,6 +129,7 @@ impl Router {
         let routed: Vec<Routed> = entries
             .iter()
             .map(|entry| {
+                let _span = entry.json.as_deref().map(fan_out_span).map(|s| s.entered());
                 let subscriptions = match &entry.json {
                     Some(json) => plan(json, None, &subscriptions).unwrap_or_else(|reason| {
                         tracing::error!(entry = %entry.event_entry, %reason, "event cannot be routed; acknowledged without jobs");

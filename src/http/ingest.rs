@@ -7,6 +7,8 @@
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Serialize;
+use tracing::Instrument;
+use tracing::field::Empty;
 use utoipa::ToSchema;
 
 use super::AppState;
@@ -14,6 +16,8 @@ use crate::auth::HeaderSource;
 use crate::error::{ApiError, Problem};
 use crate::ingest::{IngestError, Ingestor, Outcome, Request};
 use crate::metrics::{IngestOutcome, UNKNOWN_SOURCE};
+use crate::telemetry::trace_context::{TraceContext, continue_in};
+use crate::telemetry::traced;
 
 struct Headers<'a>(&'a HeaderMap);
 
@@ -76,7 +80,17 @@ pub async fn receive(
         .ingest_duration
         .with_label_values(&[source.id.as_str()])
         .start_timer();
-    let result = handle(&state, &ingestor, &request, source, payload).await;
+    let span = traced(|| {
+        tracing::info_span!("ingest", source = %source.id, outcome = Empty, event_ids = Empty, trace_id = Empty)
+    });
+    let provider = TraceContext::from_headers(
+        Headers(request.headers()).header("traceparent"),
+        Headers(request.headers()).header("tracestate"),
+    );
+    let trace = continue_in(&span, provider.as_ref());
+    let result = handle(&state, &ingestor, &request, source, payload, trace)
+        .instrument(span.clone())
+        .await;
     timer.observe_duration();
     let outcome = match &result {
         Ok((outcome, _)) => *outcome,
@@ -87,6 +101,7 @@ pub async fn receive(
         Err(_) => IngestOutcome::BadRequest,
     };
     state.metrics.count_ingest(&source.id, outcome);
+    span.record("outcome", outcome.label());
     result.map(|(_, response)| response)
 }
 
@@ -96,6 +111,7 @@ async fn handle(
     request: &HttpRequest,
     source: &crate::config::Source,
     payload: web::Payload,
+    trace: Option<TraceContext>,
 ) -> Result<(IngestOutcome, HttpResponse), ApiError> {
     let body =
         super::body::read_limited(request, payload, state.max_body_bytes, state.body_timeout)
@@ -112,6 +128,7 @@ async fn handle(
         content_type,
         correlation_id: &correlation_id,
         received_at: chrono::Utc::now(),
+        trace,
     };
     match ingestor.ingest(source, ingest_request).await {
         Ok(Outcome::Accepted { ids, types }) => {
@@ -122,6 +139,7 @@ async fn handle(
                     .with_label_values(&[source.id.as_str(), event_type.as_str()])
                     .inc();
             }
+            tracing::Span::current().record("event_ids", ids.join(",").as_str());
             tracing::info!(source = %source.id, events = ?ids, "accepted");
             Ok((IngestOutcome::Accepted, accepted(&ids, None)))
         }

@@ -1,4 +1,6 @@
-//! Tracing setup: human-readable or JSON lines on stdout, filtered by `RUST_LOG` or `[log] level`.
+//! Tracing setup: human-readable or JSON lines on stdout, filtered by `RUST_LOG` or `[log] level`,
+//! and, when `[telemetry] otlp_endpoint` is set, shiprelay's spans exported as OpenTelemetry traces
+//! (`export`), following each event from its ingest to every delivery attempt (`trace_context`).
 //!
 //! Two rules keep the log honest: colour codes only for a person at a terminal (a file or collector
 //! gets plain text), and a client's malformed request is not a server error. actix-http logs every
@@ -6,31 +8,80 @@
 //! already answered it 400/408/431; an operator who sees ERROR must be able to act on it, so those
 //! lines are dropped ([`ClientStreamErrors`]).
 
+mod export;
+pub mod trace_context;
+
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, fmt};
+use tracing_subscriber::{EnvFilter, Registry, fmt};
 
-use crate::config::{LogFormat, LogSettings};
+pub use export::Traces;
 
-/// Installs the global subscriber; a second call (tests) is a no-op.
-pub fn init(settings: &LogSettings) {
+use crate::config::{LogFormat, LogSettings, TelemetrySettings};
+
+/// Whether spans are exported: decides whether the trace spans are made at all.
+static TRACING_ON: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process exports traces.
+pub fn tracing_on() -> bool {
+    TRACING_ON.load(Ordering::Relaxed)
+}
+
+/// `make()` when traces are exported, else a disabled span: with traces off the trace spans cost
+/// nothing.
+pub fn traced(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    if tracing_on() {
+        make()
+    } else {
+        tracing::Span::none()
+    }
+}
+
+/// Installs the global subscriber (logs, and the span exporter when `telemetry` names a
+/// collector). A second call (tests) changes nothing. Call it outside an async runtime: the
+/// exporter's HTTP client blocks on a thread of its own. Keep the returned [`Traces`] until the
+/// process ends; dropping it sends the spans still buffered.
+pub fn init(settings: &LogSettings, telemetry: &TelemetrySettings) -> anyhow::Result<Traces> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stdout().is_terminal();
-    let registry = tracing_subscriber::registry()
-        .with(filter)
-        .with(ClientStreamErrors);
-    let _ = match settings.format {
-        LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_ansi(false))
-            .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().with_ansi(ansi)).try_init(),
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = match settings.format {
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_ansi(false)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Pretty => fmt::layer().with_ansi(ansi).with_filter(filter).boxed(),
     };
+    let traces = Traces::start(telemetry)?;
+    // Only shiprelay's own spans become trace spans, whatever the log level.
+    let mut layers = vec![logs];
+    if let Some(spans) = traces.layer() {
+        layers.push(
+            spans
+                .with_filter(filter_fn(|m| {
+                    m.is_span() && m.target().starts_with("shiprelay")
+                }))
+                .boxed(),
+        );
+    }
+    let installed = tracing_subscriber::registry()
+        .with(layers)
+        .with(ClientStreamErrors)
+        .try_init()
+        .is_ok();
+    if installed && traces.is_on() {
+        TRACING_ON.store(true, Ordering::Relaxed);
+    }
+    Ok(traces)
 }
 
 const DISPATCHER: &str = "actix_http::h1::dispatcher";
