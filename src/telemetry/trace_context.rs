@@ -26,8 +26,12 @@ impl TraceContext {
     /// The context these header values carry, when `traceparent` is valid (W3C Trace Context:
     /// version, a non-zero trace id and parent id, flags).
     pub fn from_headers(traceparent: Option<&str>, tracestate: Option<&str>) -> Option<Self> {
+        let traceparent = traceparent?.trim();
+        if !has_w3c_shape(traceparent) {
+            return None;
+        }
         let mut carrier = HashMap::new();
-        carrier.insert("traceparent".to_string(), traceparent?.trim().to_string());
+        carrier.insert("traceparent".to_string(), traceparent.to_string());
         if let Some(state) = tracestate.filter(|s| !s.trim().is_empty()) {
             carrier.insert("tracestate".to_string(), state.trim().to_string());
         }
@@ -81,6 +85,23 @@ impl TraceContext {
     }
 }
 
+/// `version-traceid-parentid-flags` with exactly 2, 32, 16 and 2 lower-case hex digits (the
+/// propagator alone also takes shorter ids, padded), version `ff` refused, and nothing after the
+/// flags in version `00`.
+fn has_w3c_shape(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    parts.len() >= 4
+        && hex(parts[0], 2)
+        && parts[0] != "ff"
+        && (parts[0] != "00" || parts.len() == 4)
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
+}
+
 /// Makes `span` a child of `parent` (when traces are on and there is one) and records the trace
 /// id on it (`trace_id`, so the logs inside carry it). Returns the context the next hop
 /// continues: the span's own while traces are on, else `parent` as it came.
@@ -121,6 +142,8 @@ mod tests {
             "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
             "00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01",
             "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra",
         ] {
             assert_eq!(TraceContext::from_headers(Some(bad), None), None, "{bad}");
         }
