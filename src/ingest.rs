@@ -129,7 +129,9 @@ impl Ingestor {
                 }
                 let fan_out = self
                     .fan_out(&normalized.events)
-                    .instrument(traced(|| tracing::info_span!("fan_out", events = normalized.events.len())))
+                    .instrument(traced(|| {
+                        tracing::info_span!("fan_out", events = normalized.events.len())
+                    }))
                     .await;
                 let outcome = self
                     .enqueuer
@@ -140,7 +142,9 @@ impl Ingestor {
                         self.dedupe_ttl_secs,
                         fan_out,
                     )
-                    .instrument(traced(|| tracing::info_span!("enqueue", source = %source.id)))
+                    .instrument(traced(
+                        || tracing::info_span!("enqueue", source = %source.id),
+                    ))
                     .await?;
                 if outcome.snapshot_stale {
                     self.subscriptions.expire().await;

@@ -215,7 +215,10 @@ async fn traced_end_to_end(listener: std::net::TcpListener) {
         .filter(|s| s.trace_id == PROVIDER_TRACE)
         .collect();
     let ingest = spans.iter().find(|s| s.name == "ingest").unwrap();
-    assert_eq!(ingest.parent_span_id, PROVIDER_SPAN, "a child of the provider's span");
+    assert_eq!(
+        ingest.parent_span_id, PROVIDER_SPAN,
+        "a child of the provider's span"
+    );
     assert_eq!(ingest.span_id, ingest_span_id);
     assert_eq!(ingest.service, "shiprelay-under-test");
     assert_eq!(ingest.attributes["source"], "flexops");

@@ -336,3 +336,35 @@ fn events_must_outlast_the_jobs_that_reference_them() {
         "{found:?}"
     );
 }
+
+#[test]
+fn telemetry_is_off_by_default_and_set_and_checked_through_the_environment() {
+    assert!(!load("").unwrap().settings.telemetry.enabled());
+    let env = [
+        (
+            "SHIPRELAY_TELEMETRY__OTLP_ENDPOINT",
+            "http://collector:4318",
+        ),
+        ("SHIPRELAY_TELEMETRY__SAMPLE_RATIO", "0.25"),
+    ];
+    let config =
+        Config::from_toml("", env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+    assert_eq!(
+        config.settings.telemetry.traces_url(),
+        "http://collector:4318/v1/traces"
+    );
+    assert_eq!(config.settings.telemetry.sample_ratio, 0.25);
+    let named = problems(
+        "[telemetry]\notlp_endpoint = \"collector\"\nsample_ratio = 2.0\n",
+        &[],
+    );
+    assert!(
+        named
+            .iter()
+            .any(|p| p.starts_with("telemetry.otlp_endpoint"))
+            && named
+                .iter()
+                .any(|p| p.starts_with("telemetry.sample_ratio")),
+        "{named:?}"
+    );
+}

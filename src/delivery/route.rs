@@ -37,7 +37,9 @@ pub fn targets(
                 .all
                 .iter()
                 .filter(|s| subscriptions.admits(s, &facts))
-                .filter(|s| s.filter.is_empty() || filter::holds(&s.filter, whole.get_or_init(document)))
+                .filter(|s| {
+                    s.filter.is_empty() || filter::holds(&s.filter, whole.get_or_init(document))
+                })
                 .map(|s| Target {
                     subscription_id: s.id.clone(),
                     lane: s.lane_of(event.subject.as_deref()),

@@ -318,7 +318,12 @@ mod tests {
             ("X-Custom".to_string(), "yes".to_string()),
         ];
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), "application/json", &headers, br#"{"a":1}"#.to_vec())
+            .send(
+                &server.url("127.0.0.1"),
+                "application/json",
+                &headers,
+                br#"{"a":1}"#.to_vec(),
+            )
             .await;
         assert_eq!(
             attempt.outcome,
@@ -353,7 +358,12 @@ mod tests {
         ))
         .await;
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+            .send(
+                &server.url("127.0.0.1"),
+                "application/json",
+                &no_headers(),
+                Vec::new(),
+            )
             .await;
         assert_eq!(
             attempt.outcome,
@@ -374,7 +384,12 @@ mod tests {
         );
         let server = TestServer::answering(&response("429 Too Many Requests", &header, "")).await;
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+            .send(
+                &server.url("127.0.0.1"),
+                "application/json",
+                &no_headers(),
+                Vec::new(),
+            )
             .await;
         let AttemptOutcome::Status {
             code: 429,
@@ -417,7 +432,12 @@ mod tests {
         let location = format!("Location: {}\r\n", server.url("127.0.0.1"));
         let redirecting = TestServer::answering(&response("302 Found", &location, "")).await;
         let attempt = sender(config(true))
-            .send(&redirecting.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+            .send(
+                &redirecting.url("127.0.0.1"),
+                "application/json",
+                &no_headers(),
+                Vec::new(),
+            )
             .await;
         assert_eq!(attempt.outcome.status_code(), Some(302));
         assert_eq!(server.connections.load(Ordering::SeqCst), 0);
@@ -432,7 +452,12 @@ mod tests {
             timeout,
             ..config(true)
         })
-        .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+        .send(
+            &server.url("127.0.0.1"),
+            "application/json",
+            &no_headers(),
+            Vec::new(),
+        )
         .await;
         assert_eq!(attempt.outcome, AttemptOutcome::Timeout);
         assert!(
@@ -471,7 +496,12 @@ mod tests {
             max_excerpt_bytes: 16,
             ..config(true)
         })
-        .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+        .send(
+            &server.url("127.0.0.1"),
+            "application/json",
+            &no_headers(),
+            Vec::new(),
+        )
         .await;
         assert_eq!(attempt.outcome.status_code(), Some(500));
         assert_eq!(
@@ -487,7 +517,12 @@ mod tests {
         let server = TestServer::answering(&format!("{head}{}", "y".repeat(100))).await;
         let started = Instant::now();
         let attempt = sender(config(true))
-            .send(&server.url("127.0.0.1"), "application/json", &no_headers(), Vec::new())
+            .send(
+                &server.url("127.0.0.1"),
+                "application/json",
+                &no_headers(),
+                Vec::new(),
+            )
             .await;
         assert!(
             started.elapsed() < Duration::from_secs(2),
@@ -507,7 +542,12 @@ mod tests {
             ("localhost", "the target resolves to a loopback address"),
         ] {
             let attempt = guarded
-                .send(&server.url(host), "application/json", &no_headers(), Vec::new())
+                .send(
+                    &server.url(host),
+                    "application/json",
+                    &no_headers(),
+                    Vec::new(),
+                )
                 .await;
             assert_eq!(
                 attempt.outcome,
@@ -524,7 +564,12 @@ mod tests {
         let open = sender(config(true));
         for host in ["127.0.0.1", "localhost"] {
             let attempt = open
-                .send(&server.url(host), "application/json", &no_headers(), Vec::new())
+                .send(
+                    &server.url(host),
+                    "application/json",
+                    &no_headers(),
+                    Vec::new(),
+                )
                 .await;
             assert_eq!(attempt.outcome.status_code(), Some(204), "{host}");
         }
@@ -534,14 +579,21 @@ mod tests {
     #[tokio::test]
     async fn bad_input_is_an_outcome_not_a_panic() {
         let open = sender(config(true));
-        let attempt = open.send("not a url", "application/json", &no_headers(), Vec::new()).await;
+        let attempt = open
+            .send("not a url", "application/json", &no_headers(), Vec::new())
+            .await;
         assert!(
             matches!(attempt.outcome, AttemptOutcome::Other(_)),
             "{attempt:?}"
         );
         let bad_header = vec![("bad header".to_string(), "x".to_string())];
         let attempt = open
-            .send("http://127.0.0.1:9/", "application/json", &bad_header, Vec::new())
+            .send(
+                "http://127.0.0.1:9/",
+                "application/json",
+                &bad_header,
+                Vec::new(),
+            )
             .await;
         assert!(
             matches!(attempt.outcome, AttemptOutcome::Other(_)),

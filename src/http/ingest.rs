@@ -80,9 +80,9 @@ pub async fn receive(
         .ingest_duration
         .with_label_values(&[source.id.as_str()])
         .start_timer();
-    let span = traced(|| {
-        tracing::info_span!("ingest", source = %source.id, outcome = Empty, event_ids = Empty, trace_id = Empty)
-    });
+    let span = traced(
+        || tracing::info_span!("ingest", source = %source.id, outcome = Empty, event_ids = Empty, trace_id = Empty),
+    );
     let provider = TraceContext::from_headers(
         Headers(request.headers()).header("traceparent"),
         Headers(request.headers()).header("tracestate"),

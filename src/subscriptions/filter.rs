@@ -103,12 +103,12 @@ impl Condition {
         match *operator {
             Operator::Eq(wanted) => event.pointer(path).is_some_and(|v| same(v, wanted)),
             Operator::Ne(unwanted) => !event.pointer(path).is_some_and(|v| same(v, unwanted)),
-            Operator::In(values) => {
-                event.pointer(path).is_some_and(|v| values.iter().any(|w| same(v, w)))
-            }
-            Operator::NotIn(values) => {
-                !event.pointer(path).is_some_and(|v| values.iter().any(|w| same(v, w)))
-            }
+            Operator::In(values) => event
+                .pointer(path)
+                .is_some_and(|v| values.iter().any(|w| same(v, w))),
+            Operator::NotIn(values) => !event
+                .pointer(path)
+                .is_some_and(|v| values.iter().any(|w| same(v, w))),
             Operator::Exists(wanted) => found.is_some() == wanted,
             Operator::Prefix(prefix) => found
                 .and_then(Value::as_str)
@@ -289,39 +289,63 @@ mod tests {
 
     #[test]
     fn eq_and_ne() {
-        assert!(holds_for(json!({"path": "/data/status", "eq": "delivered"})));
-        assert!(!holds_for(json!({"path": "/data/status", "eq": "exception"})));
+        assert!(holds_for(
+            json!({"path": "/data/status", "eq": "delivered"})
+        ));
+        assert!(!holds_for(
+            json!({"path": "/data/status", "eq": "exception"})
+        ));
         assert!(!holds_for(json!({"path": "/data/missing", "eq": "x"})));
         assert!(holds_for(json!({"path": "/data/raw/priority", "eq": 2.0})));
         assert!(holds_for(json!({"path": "/data/carrier", "eq": null})));
-        assert!(holds_for(json!({"path": "/data/status", "ne": "exception"})));
-        assert!(!holds_for(json!({"path": "/data/status", "ne": "delivered"})));
+        assert!(holds_for(
+            json!({"path": "/data/status", "ne": "exception"})
+        ));
+        assert!(!holds_for(
+            json!({"path": "/data/status", "ne": "delivered"})
+        ));
         assert!(holds_for(json!({"path": "/data/missing", "ne": "x"})));
     }
 
     #[test]
     fn in_and_not_in() {
-        assert!(holds_for(json!({"path": "/data/location/country", "in": ["FR", "DE"]})));
-        assert!(!holds_for(json!({"path": "/data/location/country", "in": ["FR"]})));
+        assert!(holds_for(
+            json!({"path": "/data/location/country", "in": ["FR", "DE"]})
+        ));
+        assert!(!holds_for(
+            json!({"path": "/data/location/country", "in": ["FR"]})
+        ));
         assert!(!holds_for(json!({"path": "/data/missing", "in": ["FR"]})));
-        assert!(holds_for(json!({"path": "/data/location/country", "not_in": ["FR"]})));
-        assert!(!holds_for(json!({"path": "/data/location/country", "not_in": ["DE"]})));
-        assert!(holds_for(json!({"path": "/data/missing", "not_in": ["DE"]})));
+        assert!(holds_for(
+            json!({"path": "/data/location/country", "not_in": ["FR"]})
+        ));
+        assert!(!holds_for(
+            json!({"path": "/data/location/country", "not_in": ["DE"]})
+        ));
+        assert!(holds_for(
+            json!({"path": "/data/missing", "not_in": ["DE"]})
+        ));
     }
 
     #[test]
     fn exists_counts_null_as_absent() {
-        assert!(holds_for(json!({"path": "/data/raw/priority", "exists": true})));
+        assert!(holds_for(
+            json!({"path": "/data/raw/priority", "exists": true})
+        ));
         assert!(!holds_for(json!({"path": "/data/carrier", "exists": true})));
         assert!(holds_for(json!({"path": "/data/carrier", "exists": false})));
-        assert!(holds_for(json!({"path": "/data/nope/deeper", "exists": false})));
+        assert!(holds_for(
+            json!({"path": "/data/nope/deeper", "exists": false})
+        ));
     }
 
     #[test]
     fn prefix_applies_to_strings_only() {
         assert!(holds_for(json!({"path": "/type", "prefix": "tracking."})));
         assert!(!holds_for(json!({"path": "/type", "prefix": "order."})));
-        assert!(!holds_for(json!({"path": "/data/raw/priority", "prefix": "2"})));
+        assert!(!holds_for(
+            json!({"path": "/data/raw/priority", "prefix": "2"})
+        ));
         assert!(!holds_for(json!({"path": "/data/missing", "prefix": "x"})));
     }
 
@@ -337,7 +361,9 @@ mod tests {
     fn an_invalid_condition_holds_for_nothing() {
         assert!(!holds_for(json!({"path": "/data/status"})));
         assert!(!holds_for(json!({"eq": "delivered"})));
-        assert!(!holds_for(json!({"path": "/data/status", "eq": "delivered", "ne": "x"})));
+        assert!(!holds_for(
+            json!({"path": "/data/status", "eq": "delivered", "ne": "x"})
+        ));
     }
 
     fn fields(json: Value) -> Vec<String> {
@@ -402,8 +428,7 @@ mod tests {
 
     #[test]
     fn unknown_operators_are_refused_when_read() {
-        let parsed: Result<Condition, _> =
-            serde_json::from_value(json!({"path": "/a", "gt": 1}));
+        let parsed: Result<Condition, _> = serde_json::from_value(json!({"path": "/a", "gt": 1}));
         assert!(parsed.is_err());
     }
 

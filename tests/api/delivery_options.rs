@@ -286,7 +286,11 @@ async fn every_format_is_read_by_the_cloudevents_sdk_and_signed_as_sent() {
         ]
     );
     let (_, binary) = &received[2];
-    assert_eq!(binary.json(), stored["data"], "binary mode: data is the body");
+    assert_eq!(
+        binary.json(),
+        stored["data"],
+        "binary mode: data is the body"
+    );
     assert_eq!(binary.headers["ce-id"], id);
 
     let pairs: Vec<(&str, &crate::sink::Received)> =
