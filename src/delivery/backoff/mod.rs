@@ -4,7 +4,8 @@
 //! boundary is unit-tested here and the queue only carries the [`Decision`] out. Retries use
 //! exponential backoff with full jitter (a uniform delay up to the exponential ceiling), which
 //! spreads the retries of a subscriber that failed for everyone at once; `Retry-After` on 429 and
-//! 503 is honoured up to a cap.
+//! 503 is honoured up to a cap, plus a small jitter ([`retry_after_delay`]) so that a burst told
+//! to come back in N seconds does not come back within the same second.
 
 use std::time::Duration;
 
@@ -15,6 +16,11 @@ use super::attempt::AttemptOutcome;
 
 /// No retry is scheduled sooner than this, so a zero jitter or `Retry-After: 0` cannot spin.
 const MIN_DELAY: Duration = Duration::from_secs(1);
+
+/// A `Retry-After` gets up to this share of itself added as jitter ...
+const RETRY_AFTER_JITTER: f64 = 0.1;
+/// ... and at least up to this much.
+const RETRY_AFTER_MIN_JITTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -61,7 +67,8 @@ pub fn decide(
     random: f64,
 ) -> Decision {
     let summary = outcome.summary();
-    let (delay, reason) = match outcome {
+    // `earliest`: the delay without the Retry-After's jitter, which may be cut to the deadline.
+    let (delay, earliest, reason) = match outcome {
         AttemptOutcome::Status { code, .. } if (200..300).contains(code) => {
             return Decision::Delivered;
         }
@@ -75,11 +82,15 @@ pub fn decide(
             code: 429 | 503,
             retry_after: Some(retry_after),
         } => {
-            let delay = (*retry_after).min(policy.max_retry_after);
+            let delay = retry_after_delay(*retry_after, policy.max_retry_after, random);
+            let earliest = retry_after_delay(*retry_after, policy.max_retry_after, 0.0);
             let reason = format!("{summary}, Retry-After {}", human(*retry_after));
-            (delay, reason)
+            (delay, earliest, reason)
         }
-        _ => (jittered(ceiling(policy, attempt), random), summary.clone()),
+        _ => {
+            let delay = jittered(ceiling(policy, attempt), random);
+            (delay, delay, summary.clone())
+        }
     };
 
     if attempt >= policy.max_attempts {
@@ -90,15 +101,23 @@ pub fn decide(
             ),
         };
     }
-    let at = TimeDelta::from_std(delay.max(MIN_DELAY))
-        .ok()
-        .and_then(|delay| now.checked_add_signed(delay));
+    let after = |delay: Duration| {
+        TimeDelta::from_std(delay.max(MIN_DELAY))
+            .ok()
+            .and_then(|delay| now.checked_add_signed(delay))
+    };
+    let (at, earliest) = (after(delay), after(earliest));
     let deadline = TimeDelta::from_std(policy.max_age)
         .ok()
         .and_then(|age| first_attempt_at.checked_add_signed(age));
-    match (at, deadline) {
-        (Some(at), Some(deadline)) if at <= deadline => Decision::Retry { at, reason },
-        (Some(at), None) => Decision::Retry { at, reason },
+    match (at, earliest, deadline) {
+        (Some(at), _, Some(deadline)) if at <= deadline => Decision::Retry { at, reason },
+        // Only a Retry-After's jitter reaches past the deadline: the retry comes at the deadline.
+        (_, Some(earliest), Some(deadline)) if earliest <= deadline => Decision::Retry {
+            at: deadline,
+            reason,
+        },
+        (Some(at), _, None) => Decision::Retry { at, reason },
         _ => Decision::Dead {
             reason: format!(
                 "{summary}; the next retry would be more than {} after the first attempt",
@@ -131,12 +150,28 @@ pub fn ceiling(policy: &RetryPolicy, attempt: u32) -> Duration {
 
 /// Full jitter: uniform in `[0, ceiling)`, but never below [`MIN_DELAY`].
 fn jittered(ceiling: Duration, random: f64) -> Duration {
-    let random = if random.is_finite() {
+    ceiling.mul_f64(unit(random)).max(MIN_DELAY)
+}
+
+/// The wait a `Retry-After` asks for, as honoured: at most `cap` (and at least [`MIN_DELAY`]),
+/// plus a jitter uniform in `[0, spread)` where the spread is 10 % of that, and at least 1 s. Never
+/// sooner than asked (up to the cap); a burst told "7 s" comes back over 7 to 8 s, "10 min" over 10
+/// to 11 min, and past the cap over `cap` to `cap` + 10 %.
+pub fn retry_after_delay(retry_after: Duration, cap: Duration, random: f64) -> Duration {
+    let honoured = retry_after.min(cap).max(MIN_DELAY);
+    let spread = honoured
+        .mul_f64(RETRY_AFTER_JITTER)
+        .max(RETRY_AFTER_MIN_JITTER);
+    honoured + spread.mul_f64(unit(random))
+}
+
+/// `random` clamped to `[0, 1]` (NaN: 0), so no input reaches past a bound or below zero.
+fn unit(random: f64) -> f64 {
+    if random.is_finite() {
         random.clamp(0.0, 1.0)
     } else {
         0.0
-    };
-    ceiling.mul_f64(random).max(MIN_DELAY)
+    }
 }
 
 /// `90 s`, `15 min`, `24 h`: exact when possible, for reasons that people read.

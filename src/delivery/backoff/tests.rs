@@ -102,9 +102,61 @@ fn other_failures_are_retried_within_the_first_ceiling() {
 #[test]
 fn retry_after_is_honoured_on_429_and_503() {
     for code in [429, 503] {
-        let decision = first(&retry_after(code, 7), 0.99);
+        let decision = first(&retry_after(code, 7), 0.0);
         assert_eq!(retry_at(&decision), t0() + secs(7), "{code}");
     }
+}
+
+#[test]
+fn retry_after_gets_up_to_ten_percent_and_at_least_up_to_a_second_of_jitter() {
+    let at = |secs_asked, random| retry_at(&first(&retry_after(429, secs_asked), random));
+    let ms = TimeDelta::milliseconds;
+    // Short: the spread is 1 s.
+    assert_eq!(at(7, 0.0), t0() + secs(7));
+    assert_eq!(at(7, 0.5), t0() + ms(7_500));
+    assert_eq!(at(7, 0.999), t0() + ms(7_999));
+    // Long: 10 % of it.
+    assert_eq!(at(600, 0.0), t0() + secs(600));
+    assert_eq!(at(600, 0.999), t0() + ms(659_940));
+    // 10 s is where both rules meet.
+    assert_eq!(at(10, 0.999), t0() + ms(10_999));
+    assert_eq!(at(20, 0.999), t0() + ms(21_998));
+    // `Retry-After: 0` waits the minimum, jittered like 1 s.
+    assert_eq!(at(0, 0.999), t0() + ms(1_999));
+    // Past the cap: the cap, and 10 % of it.
+    assert_eq!(at(10 * 3600, 0.999), t0() + ms(3_959_640));
+}
+
+#[test]
+fn retry_after_jitter_is_never_earlier_than_asked_nor_past_its_spread() {
+    for asked in [0, 1, 7, 10, 59, 600, 3599, 3600, 7200] {
+        let cap = Duration::from_secs(3600);
+        let honoured = Duration::from_secs(asked).min(cap).max(MIN_DELAY);
+        let spread = (honoured / 10).max(Duration::from_secs(1));
+        for random in [0.0, 0.25, 0.999, 1.0, -1.0, 7.0, f64::NAN] {
+            let delay = retry_after_delay(Duration::from_secs(asked), cap, random);
+            assert!(delay >= honoured, "{asked} s, {random}: {delay:?}");
+            assert!(delay <= honoured + spread, "{asked} s, {random}: {delay:?}");
+        }
+        assert_eq!(
+            retry_after_delay(Duration::from_secs(asked), cap, 0.0),
+            honoured
+        );
+    }
+}
+
+#[test]
+fn retry_after_jitter_does_not_push_a_retry_past_the_maximum_age() {
+    let policy = RetryPolicy::default();
+    let now = t0() + secs(24 * 3600 - 60);
+    // 60 s fits; its jitter (up to 6 s) would not: the retry comes at the deadline.
+    let decision = decide(&policy, 5, t0(), now, &retry_after(503, 60), 0.999);
+    assert_eq!(retry_at(&decision), t0() + secs(24 * 3600));
+    let decision = decide(&policy, 5, t0(), now, &retry_after(503, 55), 0.5);
+    assert_eq!(retry_at(&decision), now + TimeDelta::milliseconds(57_750));
+    // Jitter or not, a Retry-After past the deadline is still dead.
+    let decision = decide(&policy, 5, t0(), now, &retry_after(503, 61), 0.0);
+    assert!(matches!(decision, Decision::Dead { .. }), "{decision:?}");
 }
 
 #[test]
