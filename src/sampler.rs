@@ -1,11 +1,12 @@
-//! Samples queue depths, oldest-entry ages and subscription counts from Redis into gauges, every
-//! few seconds, in every process: Prometheus aggregates replicas with `max`. Queue gauges come
-//! per partition (`shiprelay_partition_*`) and in total (`shiprelay_queue_*`).
+//! Samples queue depths, oldest-entry ages, subscription counts and whether each partition takes
+//! writes from Redis into gauges, every few seconds, in every process: Prometheus aggregates
+//! replicas with `max`. Queue gauges come per partition (`shiprelay_partition_*`) and in total
+//! (`shiprelay_queue_*`).
 
 use std::time::Duration;
 
 use crate::delivery::cache::SubscriptionCache;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, SUBSCRIPTION_STATES};
 use crate::queue::{Queue, QueueError, QueueStats};
 use crate::shutdown::Shutdown;
 
@@ -28,15 +29,14 @@ impl Sampler {
             if let Ok(subscriptions) = cache.current().await {
                 let enabled = subscriptions.all.iter().filter(|s| s.enabled).count() as i64;
                 let disabled = subscriptions.all.len() as i64 - enabled;
-                self.metrics
-                    .subscriptions
-                    .with_label_values(&["enabled"])
-                    .set(enabled);
-                self.metrics
-                    .subscriptions
-                    .with_label_values(&["disabled"])
-                    .set(disabled);
+                let [enabled_label, disabled_label] = SUBSCRIPTION_STATES;
+                let states = &self.metrics.subscriptions;
+                states.with_label_values(&[enabled_label]).set(enabled);
+                states.with_label_values(&[disabled_label]).set(disabled);
             }
+            // Readiness probes say so too; this keeps the gauge true where nothing probes.
+            let up = self.queue.partitions_up().await;
+            self.metrics.set_partitions_up(&up);
             shutdown.sleep(self.interval).await;
         }
     }

@@ -43,7 +43,12 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let metrics = Metrics::new();
+        let source_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+        let metrics = Metrics::for_process(&crate::metrics::Known {
+            sources: &source_ids,
+            partitions: settings.redis.partitions,
+            max_tenant_labels: settings.metrics.max_tenant_labels,
+        });
         let queue = Queue::connect(&settings.redis)
             .context("invalid Redis settings")?
             .counting_errors(metrics.redis_errors.clone(), "http");
@@ -74,13 +79,15 @@ impl Application {
             secret_rotation_grace: chrono::Duration::seconds(
                 i64::try_from(settings.api.secret_rotation_grace_secs).unwrap_or(i64::MAX / 1000),
             ),
-            source_ids: config.sources.iter().map(|s| s.id.clone()).collect(),
+            source_ids,
             allow_private_targets: settings.delivery.allow_private_targets,
             routes: http::openapi::RouteTable::from_document(&document),
             openapi_json: document.to_string(),
         });
         let queue = state.queue.clone();
         refuse_old_redis(&queue).await?;
+        // `shiprelay_partition_up` is true from the first scrape on, not 0 until a probe.
+        metrics.set_partitions_up(&queue.partitions_up().await);
         if let Err(error) = queue.publish_version().await {
             tracing::warn!(%error, "could not copy the subscriptions version into the partitions yet");
         }

@@ -21,6 +21,8 @@ const EXPORTED: &[(&str, Kind)] = &[
     ("shiprelay_delivery_attempts_total", Kind::Counter),
     ("shiprelay_delivery_duration_seconds", Kind::Histogram),
     ("shiprelay_delivery_lag_seconds", Kind::Histogram),
+    ("shiprelay_tenant_delivery_attempts_total", Kind::Counter),
+    ("shiprelay_tenant_delivery_lag_seconds", Kind::Histogram),
     ("shiprelay_delivery_waits_total", Kind::Counter),
     ("shiprelay_queue_depth", Kind::Gauge),
     ("shiprelay_queue_oldest_age_seconds", Kind::Gauge),

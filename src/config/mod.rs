@@ -226,6 +226,10 @@ pub struct MetricsSettings {
     /// How often queue depths and subscription counts are read from Redis.
     #[serde(deserialize_with = "lenient::number")]
     pub sample_interval_secs: u64,
+    /// How many tenants get a `tenant` label of their own in the per-tenant metrics, per process:
+    /// the first ones seen; every later tenant is counted as `_other`.
+    #[serde(deserialize_with = "lenient::number")]
+    pub max_tenant_labels: usize,
 }
 
 impl Default for MetricsSettings {
@@ -234,6 +238,7 @@ impl Default for MetricsSettings {
             listen: "0.0.0.0:9464".into(),
             public: false,
             sample_interval_secs: 5,
+            max_tenant_labels: crate::metrics::DEFAULT_MAX_TENANT_LABELS,
         }
     }
 }

@@ -259,6 +259,32 @@ fn metrics_have_a_port_of_their_own_by_default_and_the_main_port_takes_both_sett
 }
 
 #[test]
+fn tenant_labels_are_capped_by_default_overridable_and_bounded() {
+    let config = load("").unwrap();
+    assert_eq!(config.settings.metrics.max_tenant_labels, 100);
+    let from_file = load("[metrics]\nmax_tenant_labels = 0\n").unwrap();
+    assert_eq!(from_file.settings.metrics.max_tenant_labels, 0);
+    let env = [(
+        "SHIPRELAY_METRICS__MAX_TENANT_LABELS".to_string(),
+        "250".to_string(),
+    )];
+    let from_env = Config::from_toml("[metrics]\nmax_tenant_labels = 5\n", env).unwrap();
+    assert_eq!(from_env.settings.metrics.max_tenant_labels, 250);
+    assert!(load("[metrics]\nmax_tenant_labels = 10000\n").is_ok());
+    let found = problems("[metrics]\nmax_tenant_labels = 10001\n", &[]);
+    assert!(
+        found.len() == 1
+            && found[0].starts_with("metrics.max_tenant_labels: must be at most 10000"),
+        "{found:#?}"
+    );
+    let found = problems("", &[("SHIPRELAY_METRICS__MAX_TENANT_LABELS", "many")]);
+    assert!(
+        found.iter().any(|p| p.contains("max_tenant_labels")),
+        "{found:#?}"
+    );
+}
+
+#[test]
 fn admin_keys_may_be_given_as_digests_and_malformed_digests_are_named() {
     let digest = "a".repeat(64);
     assert!(load(&format!("[api]\nkeys = [\"sha256:{digest}\"]\n")).is_ok());

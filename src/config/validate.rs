@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 
 use super::{MIN_API_KEY_LEN, Settings};
 
+/// The most `metrics.max_tenant_labels` may be.
+pub const MAX_TENANT_LABELS: usize = 10_000;
+
 /// One thing wrong with the configuration, located by its path (`sources[1].kind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -113,6 +116,14 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         s.metrics.sample_interval_secs >= 1,
         "metrics.sample_interval_secs",
         "must be at least 1".into(),
+    );
+    check(
+        s.metrics.max_tenant_labels <= MAX_TENANT_LABELS,
+        "metrics.max_tenant_labels",
+        format!(
+            "must be at most {MAX_TENANT_LABELS} (each tenant label costs a series per delivery \
+             outcome and a lag histogram); 0 counts every tenant as `_other`"
+        ),
     );
     check(
         s.redis.wait_timeout_ms < s.redis.command_timeout_ms,

@@ -1,7 +1,7 @@
-//! One attempt of one job, and its settling: the subscription's state decides whether it is
-//! attempted at all (deleted: dropped, its lane moves on; disabled: dead-lettered; unreadable:
-//! kept for later), `backoff::decide` what comes of the attempt, and the settle script carries
-//! that out atomically in the job's partition.
+//! One attempt of one job, and its settling (or parking): the subscription's state decides
+//! whether it is attempted at all (deleted: dropped, its lane moves on; disabled: dead-lettered;
+//! unreadable: kept for later), `backoff::decide` what comes of the attempt, and the settle
+//! script carries that out atomically in the job's partition.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use super::cache::Subscriptions;
 use super::signing::webhook_headers;
 use super::wire::render;
 use super::worker::Worker;
-use crate::queue::{Job, LoggedAttempt, QueueError, Settle, Settlement};
+use crate::queue::{Job, LoggedAttempt, Parked, QueueError, Settle, Settlement};
 use crate::subscriptions::model::Subscription;
 use crate::telemetry::trace_context::{TraceContext, continue_in};
 use crate::telemetry::tracing_on;
@@ -46,6 +46,18 @@ impl Worker {
             .await
     }
 
+    /// Parks a job until `due_ms` (`park.lua`): acknowledged, not claimed, back when due.
+    pub(super) async fn park(&self, entry_id: &str, job: &Job, due_ms: i64) {
+        let parked = Parked {
+            entry_id,
+            job,
+            due_ms,
+        };
+        if let Err(error) = self.queue.park(&job.subscription_id, &[parked]).await {
+            tracing::warn!(%error, "could not park a job; it will be reclaimed");
+        }
+    }
+
     pub(super) async fn drop_unreadable(&self, entry_id: &str) {
         tracing::error!(entry = %entry_id, "unreadable delivery job dropped");
         if let Err(error) = self.queue.discard(entry_id).await {
@@ -56,9 +68,15 @@ impl Worker {
     /// A job whose event is no longer stored cannot be delivered: it becomes a dead letter that
     /// says so (the retention is validated to outlast every job's retries, so this takes a
     /// configuration change or a Redis that lost data).
-    pub(super) async fn dead_for_lost_event(&self, entry_id: &str, job: &Job) {
+    pub(super) async fn dead_for_lost_event(
+        &self,
+        entry_id: &str,
+        job: &Job,
+        subscriptions: &Subscriptions,
+    ) {
         tracing::error!(entry = %entry_id, subscription_id = %job.subscription_id, "the job's event is no longer stored; dead-lettered");
-        self.metrics.count_delivery("dead");
+        let tenant = subscriptions.get(&job.subscription_id).map(|s| &*s.tenant);
+        self.metrics.count_delivery("dead", tenant);
         let reason = "the event is no longer stored (past redis.events_retention_secs)";
         if let Err(error) = self.settle(entry_id, job, Settle::Dead, reason, None).await {
             tracing::warn!(%error, "could not dead-letter a job whose event is gone");
@@ -123,7 +141,8 @@ impl Worker {
                 .map(|_| None);
         };
         if !subscription.enabled {
-            self.metrics.count_delivery("dead");
+            self.metrics
+                .count_delivery("dead", Some(&subscription.tenant));
             let reason = "subscription disabled";
             return self
                 .settle(entry_id, &job, Settle::Dead, reason, None)
@@ -141,7 +160,7 @@ impl Worker {
             &attempt.outcome,
             rand::random::<f64>(),
         );
-        self.record_metrics(&job, &attempt, &decision, finished);
+        self.record_metrics(&job, &subscription.tenant, &attempt, &decision, finished);
         let (settle, reason) = match &decision {
             Decision::Delivered => (Settle::Delivered, String::new()),
             Decision::Retry { at, reason } => (
@@ -167,13 +186,13 @@ impl Worker {
             .and_then(DateTime::from_timestamp_millis)
             .is_some_and(|since| finished - since >= self.settings.disable_after_failing);
         match decision {
-            Decision::Disable { reason } => self.disable(&job.subscription_id, &reason).await?,
+            Decision::Disable { reason } => self.disable(subscription, &reason).await?,
             _ if failing_too_long => {
                 let reason = format!(
                     "failing without a success for {} s",
                     self.settings.disable_after_failing.num_seconds()
                 );
-                self.disable(&job.subscription_id, &reason).await?
+                self.disable(subscription, &reason).await?
             }
             _ => {}
         }
@@ -221,7 +240,8 @@ impl Worker {
             .await
     }
 
-    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), QueueError> {
+    async fn disable(&self, subscription: &Subscription, reason: &str) -> Result<(), QueueError> {
+        let subscription_id = subscription.id.as_str();
         // Disabling is the relay's own action, not an API call: it writes no audit entry.
         let audit = crate::audit::AuditLog {
             queue: (*self.queue).clone(),
@@ -236,7 +256,8 @@ impl Worker {
         match service.disable(subscription_id, reason, Utc::now()).await {
             Ok(()) => {
                 tracing::warn!(%subscription_id, %reason, "subscription disabled");
-                self.metrics.count_delivery("disabled");
+                self.metrics
+                    .count_delivery("disabled", Some(&subscription.tenant));
                 Ok(())
             }
             Err(crate::subscriptions::service::ServiceError::Unavailable(e)) => Err(e),
@@ -250,6 +271,7 @@ impl Worker {
     fn record_metrics(
         &self,
         job: &Job,
+        tenant: &str,
         attempt: &Attempt,
         decision: &Decision,
         finished: DateTime<Utc>,
@@ -260,7 +282,7 @@ impl Worker {
         let outcome = match (decision, &attempt.outcome) {
             (Decision::Delivered, _) => {
                 let lag = (finished - job.received_at).num_milliseconds().max(0) as f64 / 1000.0;
-                self.metrics.delivery_lag.observe(lag);
+                self.metrics.observe_lag(lag, tenant);
                 "delivered"
             }
             (_, AttemptOutcome::Refused(_)) => "refused",
@@ -268,7 +290,7 @@ impl Worker {
             (Decision::Dead { .. }, _) => "dead",
             (Decision::Disable { .. }, _) => "dead",
         };
-        self.metrics.count_delivery(outcome);
+        self.metrics.count_delivery(outcome, Some(tenant));
         let span = tracing::Span::current();
         span.record("outcome", outcome);
         span.record("latency_ms", attempt.latency.as_millis() as u64);

@@ -133,7 +133,9 @@ impl Worker {
                     continue;
                 };
                 if entry.event_gone {
-                    worker.dead_for_lost_event(&entry.entry_id, &job).await;
+                    worker
+                        .dead_for_lost_event(&entry.entry_id, &job, &subscriptions)
+                        .await;
                     continue;
                 }
                 let taken = Taken {
@@ -384,17 +386,5 @@ impl Worker {
 
     async fn park_one(&self, taken: &Taken, due_ms: i64) {
         self.park(&taken.entry_id, &taken.job, due_ms).await
-    }
-
-    /// Parks a job until `due_ms` (`park.lua`): acknowledged, not claimed, back when due.
-    pub(super) async fn park(&self, entry_id: &str, job: &Job, due_ms: i64) {
-        let parked = Parked {
-            entry_id,
-            job,
-            due_ms,
-        };
-        if let Err(error) = self.queue.park(&job.subscription_id, &[parked]).await {
-            tracing::warn!(%error, "could not park a job; it will be reclaimed");
-        }
     }
 }

@@ -25,12 +25,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let readiness = state.queue.readiness().await;
     let word = |up: bool| if up { "up" } else { "down" };
     let mut partitions = serde_json::Map::new();
+    state.metrics.set_partitions_up(&readiness.partitions);
     for (index, &up) in readiness.partitions.iter().enumerate() {
-        state
-            .metrics
-            .partition_up
-            .with_label_values(&[index.to_string().as_str()])
-            .set(i64::from(up));
         partitions.insert(index.to_string(), json!(word(up)));
     }
     if readiness.ready() {

@@ -7,6 +7,7 @@
 
 pub mod carrier;
 mod common;
+pub mod depth;
 pub mod flexops;
 pub mod flexport_logistics;
 pub mod flexport_v1;
@@ -88,6 +89,11 @@ pub enum NormalizeError {
         provider: &'static str,
         reason: String,
     },
+    /// Its event, stored, could not be read back (see [`depth`]).
+    #[error(
+        "payload nested deeper than {max} levels ({depth}): its stored event could not be read back"
+    )]
+    TooDeep { depth: usize, max: usize },
 }
 
 /// Normalises a verified body. `random` supplies the random half of each event's ULID.
@@ -106,6 +112,12 @@ pub fn normalize(
         ProviderKind::FlexOps => flexops::normalize(&json, cx)?,
         ProviderKind::Generic(fields) => generic::normalize(&json, cx, fields)?,
     };
+    for event in &parsed.events {
+        depth::check(event).map_err(|depth| NormalizeError::TooDeep {
+            depth,
+            max: depth::MAX_PAYLOAD_DEPTH,
+        })?;
+    }
     let dedupe_key = match parsed.provider_event_id {
         Some(id) => id,
         None => format!("sha256:{}", hex::encode(Sha256::digest(body))),

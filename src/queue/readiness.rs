@@ -38,10 +38,7 @@ impl Queue {
     /// Probes the registry and every partition at once.
     pub async fn readiness(&self) -> Readiness {
         let registry = probe(self, self.keys.probe());
-        let partitions = join_all(self.partitions().map(|partition: Partition| async move {
-            probe(&partition, partition.keys.probe()).await.is_ok()
-        }));
-        let (registry, partitions) = tokio::join!(registry, partitions);
+        let (registry, partitions) = tokio::join!(registry, self.partitions_up());
         if let Err(error) = &registry {
             tracing::warn!(%error, "readiness: the registry does not take writes");
         }
@@ -49,5 +46,13 @@ impl Queue {
             registry: registry.is_ok(),
             partitions,
         }
+    }
+
+    /// Whether each partition takes a write now (by partition number), probed at once.
+    pub async fn partitions_up(&self) -> Vec<bool> {
+        join_all(self.partitions().map(|partition: Partition| async move {
+            probe(&partition, partition.keys.probe()).await.is_ok()
+        }))
+        .await
     }
 }

@@ -1,9 +1,13 @@
 //! What is refused (404, 413, 401) stores nothing; repeats are answered without enqueueing again;
-//! verified but unreadable payloads are quarantined.
+//! verified but unreadable payloads are quarantined, and so are payloads nested too deep for
+//! their stored event to be read back.
 
-use serde_json::Value;
+use std::time::Duration;
+
+use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::sink::Sink;
 
 const EVENTS: &str = "{test}:events";
 const QUARANTINE: &str = "{test}:quarantine";
@@ -284,4 +288,82 @@ async fn a_bad_signature_on_garbage_is_refused_not_quarantined() {
         .await;
     assert_eq!(response.status(), 401);
     assert_eq!(app.stream_len(QUARANTINE).await, 0);
+}
+
+/// A generic (HMAC) source's payload `{"type": ..., "d": [[...]]}` nested `levels` deep.
+fn nested_payload(levels: usize) -> Vec<u8> {
+    let arrays = levels - 1;
+    format!(
+        r#"{{"type":"tracking.updated","d":{}1{}}}"#,
+        "[".repeat(arrays),
+        "]".repeat(arrays)
+    )
+    .into_bytes()
+}
+
+/// A payload that parses, but whose event (which carries it under `data.raw`) could not be read
+/// back once stored, used to be accepted, delivered, and then missing from `/v1/events` and
+/// replays. It is quarantined with its reason instead; one level less is stored, delivered and
+/// readable.
+#[tokio::test]
+async fn a_payload_too_deep_to_read_back_is_quarantined_and_one_level_less_is_stored() {
+    let app = spawn_app().await;
+    let sink = Sink::start().await;
+    app.subscribe_to(&sink.url, json!({})).await;
+    let signed = |body: &[u8]| {
+        vec![(
+            "X-Shopify-Hmac-Sha256",
+            hmac_sha256_base64(SHOP_SECRET, body),
+        )]
+    };
+
+    // 127 levels: the deepest body that parses at all, whose stored event (129) never read back;
+    // 123: the first level whose event would not read back inside a page of dead letters.
+    for levels in [127, 123] {
+        let deep = nested_payload(levels);
+        let response = app.post_ingest("shop", &deep, &signed(&deep)).await;
+        assert_eq!(response.status(), 200, "the provider must not retry it");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["accepted"], 0, "{answer}");
+        assert!(answer["quarantined"].is_string(), "{answer}");
+        let reason = format!(
+            "payload nested deeper than 122 levels ({levels}): its stored event could not be read back"
+        );
+        assert_eq!(answer["reason"], reason.as_str());
+        let quarantined = app.stream_fields(QUARANTINE).await;
+        let last = quarantined.last().unwrap();
+        assert_eq!(last["source"], b"shop");
+        assert_eq!(last["body"], deep);
+        assert_eq!(last["reason"], reason.as_bytes());
+    }
+    assert_eq!(app.stream_len(EVENTS).await, 0);
+    assert_eq!(app.get_json("/v1/events").await["data"], json!([]));
+    assert_eq!(app.stream_len(QUARANTINE).await, 2);
+    let counted = r#"shiprelay_ingest_requests_total{outcome="quarantined",source="shop"}"#;
+    assert_eq!(app.metric(counted).await, 2.0);
+
+    let shallower = nested_payload(122);
+    let response = app
+        .post_ingest("shop", &shallower, &signed(&shallower))
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["accepted"], 1, "{answer}");
+    assert!(answer.get("quarantined").is_none(), "{answer}");
+    let id = answer["events"][0].as_str().unwrap().to_string();
+    let event = app.get_json(&format!("/v1/events/{id}")).await;
+    assert_eq!(event["id"], id.as_str());
+    let payload: Value = serde_json::from_slice(&shallower).unwrap();
+    assert_eq!(event["data"]["raw"], payload);
+    let listed = app.get_json("/v1/events").await;
+    assert_eq!(listed["data"][0]["id"], id.as_str());
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "only the storable event is delivered"
+    );
+    assert_eq!(received[0].webhook_id(), id);
+    assert_eq!(app.stream_len(QUARANTINE).await, 2);
 }
