@@ -24,6 +24,7 @@ pub mod secret;
 pub mod service_error;
 pub mod shutdown;
 pub mod startup;
+pub mod stats;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod tenancy;

@@ -27,9 +27,11 @@ pub struct Application {
     server: Server,
     role: Role,
     delivery: Option<DeliveryRuntime>,
-    sampler: (
+    /// The sampler and the minute-counts flusher, stopped after delivery (its last counts go
+    /// out with the final flush).
+    background: (
         tokio::sync::watch::Sender<bool>,
-        tokio::task::JoinHandle<()>,
+        Vec<tokio::task::JoinHandle<()>>,
     ),
     metrics_server: Option<ServerHandle>,
     shutdown_timeout: Duration,
@@ -104,6 +106,7 @@ impl Application {
             if !role.serves_api() {
                 return app;
             }
+            let app = app.configure(http::console::configure);
             // Per HTTP worker thread: ingest has its own Redis connection and enqueue task here,
             // so a provider request never waits for another thread to be scheduled.
             let ingest_queue = ingest_queue
@@ -149,7 +152,17 @@ impl Application {
             metrics: metrics.clone(),
             interval: Duration::from_secs(settings.metrics.sample_interval_secs),
         };
-        let sampler = (stop_sampler, tokio::spawn(sampler.run(shutdown)));
+        let flusher = crate::stats::flush::Flusher {
+            queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
+            counts: metrics.minutes.clone(),
+        };
+        let background = (
+            stop_sampler,
+            vec![
+                tokio::spawn(sampler.run(shutdown.clone())),
+                tokio::spawn(flusher.run(shutdown)),
+            ],
+        );
         let metrics_server = if metrics_on_main {
             None
         } else {
@@ -160,7 +173,7 @@ impl Application {
             server: server.run(),
             role,
             delivery,
-            sampler,
+            background,
             metrics_server,
             shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         })
@@ -186,9 +199,11 @@ impl Application {
         if let Some(delivery) = self.delivery {
             delivery.stop(self.shutdown_timeout).await;
         }
-        let (stop_sampler, sampler) = self.sampler;
-        let _ = stop_sampler.send(true);
-        let _ = sampler.await;
+        let (stop, tasks) = self.background;
+        let _ = stop.send(true);
+        for task in tasks {
+            let _ = task.await;
+        }
         if let Some(server) = self.metrics_server {
             server.stop(true).await;
         }

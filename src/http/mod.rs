@@ -6,6 +6,7 @@
 
 mod api_key;
 mod body;
+pub mod console;
 pub mod correlation;
 mod deliveries;
 mod events;
@@ -14,6 +15,7 @@ mod ingest;
 pub mod openapi;
 mod ops;
 mod pagination;
+mod stats;
 mod subscriptions;
 mod tenants;
 
@@ -148,7 +150,8 @@ pub fn services(config: &mut ServiceConfig, role: Role, metrics_on_main: bool) {
         .service(tenants::list_keys)
         .service(tenants::revoke_key)
         .service(tenants::me)
-        .service(tenants::audit);
+        .service(tenants::audit)
+        .service(stats::read);
 }
 
 /// Extractor settings that make query and path errors problem+json like every other error.

@@ -25,6 +25,7 @@ use crate::error::{FieldError, Problem};
         (name = "deliveries", description = "Delivery logs, dead letters, redrive and replay"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
         (name = "tenants", description = "Tenants, their API keys, the caller and the audit log"),
+        (name = "stats", description = "Figures per minute for the console's Overview"),
     )
 )]
 pub struct ApiDoc;

@@ -92,6 +92,13 @@ pub struct Metrics {
     /// `shiprelay_delivery_waits_total{reason,where}`: jobs that waited for their rate limit's
     /// slot or their in-flight cap's turn, here or parked in Redis.
     pub delivery_waits: IntCounterVec,
+    /// The same ingest and delivery counts per minute, for `GET /v1/stats` (flushed to Redis by
+    /// `stats::flush`; Prometheus keeps the history of the rest).
+    pub minutes: crate::stats::MinuteCounts,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// How an ingest request ended, as counted.
@@ -158,6 +165,7 @@ impl Metrics {
         self.ingest_requests
             .with_label_values(&[source, outcome.label()])
             .inc();
+        self.minutes.ingest(now_ms(), source, outcome.label());
     }
 
     pub fn count_wait(&self, reason: &str, place: &str) {
@@ -170,6 +178,7 @@ impl Metrics {
     /// its subscription (`None`: the subscription is gone, counted under `_other`).
     pub fn count_delivery(&self, outcome: &str, tenant: Option<&str>) {
         self.delivery_attempts.with_label_values(&[outcome]).inc();
+        self.minutes.delivery(now_ms(), tenant, outcome);
         let tenant = self.tenants.label(tenant);
         self.tenant_delivery_attempts
             .with_label_values(&[tenant.as_str(), outcome])
@@ -179,6 +188,8 @@ impl Metrics {
     /// The lag of one delivered event, in total and for its subscription's tenant.
     pub fn observe_lag(&self, seconds: f64, tenant: &str) {
         self.delivery_lag.observe(seconds);
+        self.minutes
+            .lag(now_ms(), tenant, (seconds * 1000.0) as i64);
         let tenant = self.tenants.label(Some(tenant));
         self.tenant_delivery_lag
             .with_label_values(&[tenant.as_str()])

@@ -92,6 +92,11 @@ impl Keys {
         self.key("apikeys:last-used")
     }
 
+    /// One minute's counts for the console's figures (hash, expiring; see `stats::counts`).
+    pub fn minute(&self, unix_minute: i64) -> String {
+        self.key(&format!("minute:{unix_minute}"))
+    }
+
     /// The audit log (capped stream).
     pub fn audit(&self) -> String {
         self.key("audit")

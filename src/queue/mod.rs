@@ -29,6 +29,7 @@ mod keys;
 mod legacy;
 mod legacy_adopt;
 mod merged;
+mod minutes;
 mod pacing;
 pub mod partition;
 mod readiness;

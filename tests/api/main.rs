@@ -24,6 +24,7 @@ mod raw_http;
 mod recovery_bounds;
 mod replication;
 mod sink;
+mod stats;
 mod subscriptions_api;
 mod tenants_api;
 mod tenants_matrix;

@@ -37,6 +37,7 @@ const SERVED: &[(&str, &str)] = &[
     ("delete", "/v1/tenants/{id}/keys/{keyId}"),
     ("get", "/v1/me"),
     ("get", "/v1/audit"),
+    ("get", "/v1/stats"),
 ];
 
 async fn document(app: &TestApp) -> Value {
