@@ -6,5 +6,6 @@
 pub mod filter;
 pub mod matching;
 pub mod model;
+pub mod requests;
 pub mod service;
 pub mod validate;
