@@ -155,6 +155,13 @@ function showShell() {
   navLinks = {};
   const items = NAV.filter(([, , admin]) => !admin || isAdmin).map(([path, label]) => {
     const a = link(path, label);
+    // Following the link of the page one is on loads it afresh (there is no hashchange then).
+    a.addEventListener('click', (event) => {
+      if (location.hash === a.getAttribute('href')) {
+        event.preventDefault();
+        route(true);
+      }
+    });
     navLinks[path] = a;
     return h('li', {}, a);
   });
@@ -218,7 +225,10 @@ async function route(focus = true) {
       page.append(h('div', { class: 'alert', role: 'alert' }, h('p', {}, describe(e))));
     }
   }
-  if (focus && alive) (page.querySelector('h1') || content).focus({ preventScroll: false });
+  // Focus goes to the new page's heading, unless the person has moved on meanwhile.
+  const active = document.activeElement;
+  const untouched = !active || active === document.body || active.closest('.topbar') || !active.isConnected;
+  if (focus && alive && untouched) (page.querySelector('h1') || content).focus({ preventScroll: false });
 }
 
 window.addEventListener('hashchange', () => route(true));

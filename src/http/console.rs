@@ -38,6 +38,17 @@ const ASSETS: &[Asset] = &[
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("app.js", JS),
+    asset!("api.js", JS),
+    asset!("dom.js", JS),
+    asset!("forms.js", JS),
+    asset!("charts.js", JS),
+    asset!("views-common.js", JS),
+    asset!("views-overview.js", JS),
+    asset!("views-subscriptions.js", JS),
+    asset!("views-events.js", JS),
+    asset!("views-dead-letters.js", JS),
+    asset!("views-tenants.js", JS),
+    asset!("views-audit.js", JS),
 ];
 
 /// The policy of every console response.
