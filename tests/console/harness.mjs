@@ -12,9 +12,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BINARY = process.env.SHIPRELAY_BIN || path.join(ROOT, 'target', 'debug', 'shiprelay');
 export const SCREENSHOTS = path.join(ROOT, 'target', 'console-screenshots');
 export const ADMIN_KEY = 'console-admin-key-0123456789';
@@ -254,7 +255,9 @@ export async function startStack() {
 }
 
 export function launchBrowser() {
-  const args = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--no-sandbox'] : [];
+  // No GPU or QUIC, and no background connections (the test machines' network is closed).
+  const args = ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update'];
+  if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
 }
 
