@@ -106,6 +106,22 @@ mod tests {
         assert!(!page.contains("<script>"), "no inline script");
     }
 
+    #[test]
+    fn asset_names_are_flat_and_each_has_its_type() {
+        for asset in ASSETS {
+            assert!(!asset.name.contains('/') && !asset.name.starts_with('.'), "{}", asset.name);
+            let expected = match asset.name.rsplit_once('.').map(|(_, ext)| ext) {
+                Some("js") => JS,
+                Some("css") => "text/css; charset=utf-8",
+                Some("html") => "text/html; charset=utf-8",
+                other => panic!("{}: no content type for {other:?}", asset.name),
+            };
+            assert_eq!(asset.content_type, expected, "{}", asset.name);
+        }
+        assert!(serve("../Cargo.toml").is_none());
+        assert!(serve("nope.js").is_none());
+    }
+
     fn serve_body(name: &str) -> &'static [u8] {
         ASSETS.iter().find(|a| a.name == name).unwrap().body
     }
