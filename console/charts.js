@@ -60,7 +60,7 @@ export function lineChart({ title, minutes, series, format = String, describe })
   const y = (v) => M.top + PH - (v / max) * PH;
   const marks = [];
   series.forEach((s, k) => {
-    const cls = `c${k % 10}`;
+    const cls = `c${(s.color ?? k) % 10}`;
     // A series that is zero all along would only hide the axis; the legend still lists it.
     if (!s.values.some((v) => typeof v === 'number' && v !== 0)) return;
     let d = '';
@@ -85,7 +85,7 @@ export function lineChart({ title, minutes, series, format = String, describe })
       labels.push(svg('text', { class: 'tick', x: x(i), y: H - 8, 'text-anchor': anchor }, hhmm(minutes[i])));
     }
   }
-  const items = series.map((s, index) => ({ name: s.name, text: describe(s), index }));
+  const items = series.map((s, k) => ({ name: s.name, text: describe(s), index: s.color ?? k }));
   const summary = `${title}: ${items.map((i) => `${i.name} ${i.text}`).join(', ')}`;
   return h('figure', { class: 'chart-card' },
     h('figcaption', {}, title),
@@ -106,13 +106,13 @@ export function barChart({ title, categories, series, format = String, describe 
       const height = (v / max) * PH;
       const x = M.left + c * group + group * 0.1 + k * bar;
       marks.push(svg('rect', {
-        class: `bar c${k % 10}`, x: x.toFixed(1), y: (M.top + PH - height).toFixed(1),
+        class: `bar c${(s.color ?? k) % 10}`, x: x.toFixed(1), y: (M.top + PH - height).toFixed(1),
         width: Math.max(1, bar - 1).toFixed(1), height: Math.max(0, height).toFixed(1),
       }, svg('title', {}, `${category}, ${s.name}: ${format(v)}`)));
     });
     marks.push(svg('text', { class: 'tick', x: (M.left + c * group + group / 2).toFixed(1), y: H - 8, 'text-anchor': 'middle' }, category));
   });
-  const items = series.map((s, index) => ({ name: s.name, text: describe(s), index }));
+  const items = series.map((s, k) => ({ name: s.name, text: describe(s), index: s.color ?? k }));
   const summary = `${title}: ${items.map((i) => `${i.name} ${i.text}`).join(', ')}`;
   return h('figure', { class: 'chart-card' },
     h('figcaption', {}, title),

@@ -9,6 +9,11 @@ const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
 const REFRESH_MS = 5000;
 const INGEST = ['accepted', 'duplicate', 'quarantined', 'unauthorized', 'too_large', 'timeout', 'not_found', 'bad_request', 'unavailable'];
 const DELIVERIES = ['delivered', 'retry', 'dead', 'refused', 'disabled'];
+// Colours (style.css c0..c9): blue, grey, orange, red, purple, brown, pink, cyan, olive, green.
+const COLORS = {
+  accepted: 0, duplicate: 1, quarantined: 2, unauthorized: 3, too_large: 4, timeout: 5, not_found: 6,
+  bad_request: 8, unavailable: 7, delivered: 9, retry: 2, dead: 3, refused: 4, disabled: 1,
+};
 const LABELS = {
   too_large: 'too large', not_found: 'not found', bad_request: 'bad request',
 };
@@ -23,7 +28,7 @@ function tile(label, value, note) {
 }
 
 function seriesOf(group, names) {
-  return names.filter((n) => Array.isArray(group?.[n])).map((n) => ({ name: LABELS[n] || n, values: group[n] }))
+  return names.filter((n) => Array.isArray(group?.[n])).map((n) => ({ name: LABELS[n] || n, values: group[n], color: COLORS[n] }))
     .concat(Object.keys(group || {}).filter((n) => !names.includes(n) && Array.isArray(group[n]))
       .map((n) => ({ name: n, values: group[n] })));
 }
@@ -46,7 +51,7 @@ function draw(stats, isAdmin) {
     lineChart({ title: 'Ingest requests by outcome', minutes, series: ingest, format: count, describe: inWindow }),
     lineChart({ title: 'Deliveries by result', minutes, series: deliveries, format: count, describe: inWindow }),
     lineChart({
-      title: 'Delivery lag (accepted to delivered)', minutes, series: [{ name: 'lag', values: lag }],
+      title: 'Delivery lag (accepted to delivered)', minutes, series: [{ name: 'lag', values: lag, color: 4 }],
       format: (v) => duration(v), describe: () => (lagNow === undefined ? 'no deliveries' : `latest ${duration(lagNow)}`),
     }),
   ];
@@ -60,17 +65,17 @@ function draw(stats, isAdmin) {
       barChart({
         title: 'Queue depth per partition (now)', categories, format: count, describe: total,
         series: [
-          { name: 'events waiting for routing', values: column('eventsUnrouted') },
-          { name: 'deliveries pending', values: column('deliveriesPending') },
-          { name: 'retries scheduled', values: column('retryScheduled') },
-          { name: 'dead letters', values: column('dead') },
+          { name: 'events waiting for routing', values: column('eventsUnrouted'), color: 1 },
+          { name: 'deliveries pending', values: column('deliveriesPending'), color: 0 },
+          { name: 'retries scheduled', values: column('retryScheduled'), color: 2 },
+          { name: 'dead letters', values: column('dead'), color: 3 },
         ],
       }),
       barChart({
         title: 'Oldest waiting per partition (now)', categories, format: (v) => duration(v), describe: oldest,
         series: [
-          { name: 'event', values: column('oldestEventAgeSeconds') },
-          { name: 'delivery', values: column('oldestDeliveryAgeSeconds') },
+          { name: 'event', values: column('oldestEventAgeSeconds'), color: 1 },
+          { name: 'delivery', values: column('oldestDeliveryAgeSeconds'), color: 0 },
         ],
       }));
   }

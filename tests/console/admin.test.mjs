@@ -82,3 +82,21 @@ s.test('the overview charts live figures of the relay', async ({ page, stack }) 
   await page.getByLabel('Window').selectOption('1h');
   await visible(page.getByText('in the last 1h').first(), 'figures of the chosen window');
 });
+
+s.test('a tenant\u2019s overview counts its own sources only, without partitions', async ({ page, stack }) => {
+  const team = await stack.tenant('overview-only', { allowedSources: ['billing'] });
+  await signIn(page, team.key);
+  await visible(page.getByRole('heading', { level: 1, name: 'Overview' }));
+  await visible(page.getByRole('heading', { name: 'Waiting now (your subscriptions)' }), 'its backlog');
+  await visible(page.locator('figcaption', { hasText: 'Deliveries by result' }));
+  assert.equal(await page.locator('figcaption', { hasText: 'per partition' }).count(), 0, 'no partition charts');
+  const tile = page.locator('.tile', { hasText: 'Webhooks accepted' }).locator('.tile-value');
+  await eventually('the first figures', async () => (await tile.textContent()) !== '');
+  const before = Number((await tile.textContent()).replace(/,/g, ''));
+  await stack.ingest('shop', { id: 'not-theirs', type: 'order.shipped', subject: 'order:x' });
+  await stack.ingest('billing', { id: 'theirs', type: 'invoice.updated', subject: 'invoice:1' });
+  await eventually('its own webhook counted', async () => Number((await tile.textContent()).replace(/,/g, '')) === before + 1, { timeout: 30000 });
+  // And the other source's webhook is not, even after another refresh.
+  await page.waitForTimeout(6000);
+  assert.equal(Number((await tile.textContent()).replace(/,/g, '')), before + 1);
+});

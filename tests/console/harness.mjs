@@ -154,15 +154,16 @@ ${sources}`;
 /** A real subscriber on 127.0.0.1: answers 200 (or 500 when failing), recording every request. */
 export async function startSubscriber() {
   const requests = [];
-  const state = { failing: false, body: 'ok' };
+  const state = { failing: false, failRatio: 0, body: 'ok' };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body, answered: state.failing ? 500 : 200 });
-      res.writeHead(state.failing ? 500 : 200, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(state.failing ? 'subscriber failing on purpose' : state.body);
+      const failing = state.failing || Math.random() < state.failRatio;
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body, answered: failing ? 500 : 200 });
+      res.writeHead(failing ? 500 : 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(failing ? 'subscriber failing on purpose' : state.body);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -171,6 +172,8 @@ export async function startSubscriber() {
     url: `http://127.0.0.1:${port}/hook`,
     requests,
     fail(on = true) { state.failing = on; },
+    /** Fails this share of requests at random (0 to 1). */
+    failSome(ratio) { state.failRatio = ratio; },
     answerWith(body) { state.body = body; },
     /** The requests that carried this event id (webhook-id). */
     received(eventId) { return requests.filter((r) => r.headers['webhook-id'] === eventId); },
