@@ -40,10 +40,39 @@ s.test('an admin signs in, creates a tenant and a write key', async ({ page, sta
   assert.deepEqual(me.tenant.allowedSources, ['shop']);
   assert.equal(me.role, 'write');
 
-  // Both changes are in the audit log.
+  // The tenant's allowed sources and limits are edited.
+  const edit = page.getByRole('region', { name: 'Edit' });
+  await edit.getByLabel('Allowed sources').fill('shop, billing');
+  await edit.getByLabel('Max subscriptions').fill('5');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await visible(edit.getByRole('status').filter({ hasText: 'Saved.' }));
+  await visible(page.getByText('shop, billing').first(), 'the new allowed sources');
+  const tenant = await stack.admin('GET', '/v1/tenants/warehouse');
+  assert.deepEqual(tenant.allowedSources, ['shop', 'billing']);
+  assert.equal(tenant.maxSubscriptions, 5);
+
+  // All of it is in the audit log.
   await open(page, 'Audit');
   await visible(page.getByRole('cell', { name: 'tenant.created' }), 'tenant.created in the audit log');
   await visible(page.getByRole('cell', { name: 'key.created' }), 'key.created in the audit log');
+  await visible(page.getByRole('cell', { name: 'tenant.updated' }), 'tenant.updated in the audit log');
+});
+
+s.test('an admin revokes a tenant key', async ({ page, stack }) => {
+  const team = await stack.tenant('revoking');
+  await signIn(page, ADMIN_KEY);
+  await open(page, 'Tenants');
+  await page.getByRole('link', { name: 'Team revoking' }).click();
+  await visible(page.getByRole('heading', { level: 1, name: 'Team revoking' }));
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  const dialog = page.getByRole('dialog');
+  await visible(dialog.getByText('This cannot be undone.'));
+  await dialog.getByRole('button', { name: 'Revoke key' }).click();
+  await visible(page.getByText('No keys yet.'));
+  await eventually('the key refused', async () => {
+    const response = await fetch(`${stack.base}/v1/me`, { headers: { 'X-API-Key': team.key } });
+    return response.status === 401;
+  }, { timeout: 5000 });
 });
 
 s.test('the API\u2019s 422 shows next to the tenant field it names', async ({ page }) => {
