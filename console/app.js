@@ -7,7 +7,9 @@
 import { request, session, ApiError, UNAUTHORIZED, describe } from './api.js';
 import { h, link } from './dom.js';
 import overview from './views-overview.js';
-import { listSubscriptions, subscriptionDetail, subscriptionForm } from './views-subscriptions.js';
+import { listSubscriptions } from './views-subscriptions.js';
+import { subscriptionDetail } from './views-subscription.js';
+import { subscriptionForm } from './views-subscription-form.js';
 import { listEvents, eventDetail } from './views-events.js';
 import deadLetters from './views-dead-letters.js';
 import { listTenants, tenantDetail } from './views-tenants.js';

@@ -7,7 +7,7 @@ import {
   isoToLocalInput,
 } from './dom.js';
 import { tenantFilter, subscriptionName, failure } from './views-common.js';
-import { rangeReplayForm } from './views-subscriptions.js';
+import { rangeReplayForm } from './views-subscription.js';
 
 const FILTERS = ['type', 'source', 'subject', 'since', 'until', 'tenant'];
 

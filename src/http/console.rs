@@ -45,6 +45,8 @@ const ASSETS: &[Asset] = &[
     asset!("views-common.js", JS),
     asset!("views-overview.js", JS),
     asset!("views-subscriptions.js", JS),
+    asset!("views-subscription.js", JS),
+    asset!("views-subscription-form.js", JS),
     asset!("views-events.js", JS),
     asset!("views-dead-letters.js", JS),
     asset!("views-tenants.js", JS),
