@@ -213,7 +213,7 @@ async fn a_bad_filter_is_422_naming_every_bad_condition() {
 
 /// The Python interpreter that has the CloudEvents SDK (scripts/test installs it).
 fn python_with_sdk() -> String {
-    std::env::var("SHIPRELAY_TEST_PYTHON").unwrap_or_else(|_| {
+    std::env::var("TEST_PYTHON").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python").to_string()
     })
 }
@@ -240,7 +240,7 @@ fn read_with_sdk(deliveries: &[(&str, &crate::sink::Received)]) -> Vec<Value> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("{python}: {e}; scripts/test installs the CloudEvents SDK there (or set SHIPRELAY_TEST_PYTHON)")
+            panic!("{python}: {e}; scripts/test installs the CloudEvents SDK there (or set TEST_PYTHON)")
         });
     serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
     let output = child.wait_with_output().unwrap();
