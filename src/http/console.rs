@@ -111,7 +111,11 @@ mod tests {
     #[test]
     fn asset_names_are_flat_and_each_has_its_type() {
         for asset in ASSETS {
-            assert!(!asset.name.contains('/') && !asset.name.starts_with('.'), "{}", asset.name);
+            assert!(
+                !asset.name.contains('/') && !asset.name.starts_with('.'),
+                "{}",
+                asset.name
+            );
             let expected = match asset.name.rsplit_once('.').map(|(_, ext)| ext) {
                 Some("js") => JS,
                 Some("css") => "text/css; charset=utf-8",
