@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BINARY = process.env.SHIPRELAY_BIN || path.join(ROOT, 'target', 'debug', 'shiprelay');
+export const BINARY = process.env.CONSOLE_TEST_BINARY || path.join(ROOT, 'target', 'debug', 'shiprelay');
 export const SCREENSHOTS = path.join(ROOT, 'target', 'console-screenshots');
 export const ADMIN_KEY = 'console-admin-key-0123456789';
 /** Sources of the test config: generic HMAC senders, so a test can post any payload. */
