@@ -10,7 +10,6 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
 };
-use tracing_subscriber::Registry;
 
 use crate::config::TelemetrySettings;
 
@@ -62,11 +61,12 @@ impl Traces {
     }
 
     /// The layer that turns `tracing` spans into OpenTelemetry spans, when traces are on.
-    pub(super) fn layer(
+    pub(super) fn layer<S>(
         &self,
-    ) -> Option<
-        tracing_opentelemetry::OpenTelemetryLayer<Registry, opentelemetry_sdk::trace::SdkTracer>,
-    > {
+    ) -> Option<tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>>
+    where
+        S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    {
         let tracer = self.provider.as_ref()?.tracer("shiprelay");
         Some(
             tracing_opentelemetry::layer()
