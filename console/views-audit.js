@@ -1,8 +1,7 @@
 // The audit log (admins only): every change made through the API, newest first.
 
-import { get, describe } from './api.js';
-import { h, table, appendRows, link, enc, time, heading, messages } from './dom.js';
-import { tenantFilter, failure } from './views-common.js';
+import { h, link, enc, time, heading, messages } from './dom.js';
+import { tenantFilter, pagedTable } from './views-common.js';
 
 function targetLink(target) {
   if (target.startsWith('sub_')) return link(`subscriptions/${enc(target)}`, target, { class: 'mono' });
@@ -32,32 +31,8 @@ export default async function audit(ctx) {
     { label: 'Actor', cell: (a) => h('code', {}, a.actor) },
     { label: 'Correlation ID', class: 'wrap', cell: (a) => h('code', { class: 'small-text' }, a.correlationId) },
   ];
-  let wrap = null;
-  let cursor = null;
-  const load = async () => {
-    const answer = await get('/v1/audit', { tenant: tenant || undefined, cursor: cursor || undefined, pageSize: 50 });
-    if (!wrap) {
-      wrap = table('Audit log', columns, answer.data, { empty: 'No entries.' });
-      list.replaceChildren(wrap);
-    } else {
-      appendRows(wrap, columns, answer.data);
-    }
-    cursor = answer.pagination.nextCursor;
-    more.hidden = !cursor;
-  };
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      await load();
-    } catch (e) {
-      msg.error(`Could not load more: ${describe(e)}`);
-    } finally {
-      more.disabled = false;
-    }
+  await pagedTable({
+    path: '/v1/audit', query: { tenant: tenant || undefined }, caption: 'Audit log', columns,
+    empty: 'No entries.', list, more, msg, what: 'the audit log',
   });
-  try {
-    await load();
-  } catch (e) {
-    list.replaceChildren(failure('the audit log', e));
-  }
 }

@@ -1,7 +1,7 @@
 // Pieces several views share.
 
 import { get, describe } from './api.js';
-import { h, field } from './dom.js';
+import { h, field, table, appendRows } from './dom.js';
 
 let tenantsCache = null;
 
@@ -39,4 +39,44 @@ export function subscriptionName(s) {
 /** "Could not load …": a failed read, as an alert. */
 export function failure(what, error) {
   return h('div', { class: 'alert', role: 'alert' }, h('p', {}, `Could not load ${what}: ${describe(error)}`));
+}
+
+/** Makes `more` (a "load older" button) call `load`, disabled meanwhile; a failure goes to `msg`. */
+export function loadMoreWith(more, load, msg) {
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await load();
+    } catch (e) {
+      msg.error(`Could not load more: ${describe(e)}`);
+    } finally {
+      more.disabled = false;
+    }
+  });
+}
+
+/**
+ * A cursor-paged list of `path` (newest first) as a table in `list`: the first page now, older
+ * pages when `more` is pressed (hidden once there are none). `what` names it in an error.
+ */
+export async function pagedTable({ path, query, caption, columns, empty, list, more, msg, what }) {
+  let wrap = null;
+  let cursor = null;
+  const load = async () => {
+    const answer = await get(path, { ...query, cursor: cursor || undefined, pageSize: 50 });
+    if (!wrap) {
+      wrap = table(caption, columns, answer.data, { empty });
+      list.replaceChildren(wrap);
+    } else {
+      appendRows(wrap, columns, answer.data);
+    }
+    cursor = answer.pagination.nextCursor;
+    more.hidden = !cursor;
+  };
+  loadMoreWith(more, load, msg);
+  try {
+    await load();
+  } catch (e) {
+    list.replaceChildren(failure(what, e));
+  }
 }

@@ -3,7 +3,7 @@
 
 import { get, post, del, allPages, describe } from './api.js';
 import { h, field, link, enc, time, heading, messages, confirmDialog, uid } from './dom.js';
-import { tenantFilter, subscriptionName, failure } from './views-common.js';
+import { tenantFilter, subscriptionName, failure, loadMoreWith } from './views-common.js';
 
 export default async function deadLetters(ctx) {
   const q = ctx.query;
@@ -101,16 +101,7 @@ export default async function deadLetters(ctx) {
     body.replaceChildren();
     await load();
   };
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      await load();
-    } catch (e) {
-      msg.error(`Could not load more: ${describe(e)}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+  loadMoreWith(more, load, msg);
 
   const redrive = async (request) => {
     let total = 0;

@@ -3,10 +3,10 @@
 
 import { get, post, allPages, knownEventTypes, describe } from './api.js';
 import {
-  h, field, table, appendRows, link, enc, time, heading, details, messages, localInputToIso,
+  h, field, link, enc, time, heading, details, messages, localInputToIso,
   isoToLocalInput,
 } from './dom.js';
-import { tenantFilter, subscriptionName, failure } from './views-common.js';
+import { tenantFilter, subscriptionName, failure, pagedTable } from './views-common.js';
 import { rangeReplayForm } from './views-subscription.js';
 
 const FILTERS = ['type', 'source', 'subject', 'since', 'until', 'tenant'];
@@ -99,34 +99,10 @@ export async function listEvents(ctx) {
   ];
   const query = {};
   for (const name of FILTERS) if (q.get(name)) query[name] = q.get(name);
-  let wrap = null;
-  let cursor = null;
-  const load = async () => {
-    const answer = await get('/v1/events', { ...query, cursor: cursor || undefined, pageSize: 50 });
-    if (!wrap) {
-      wrap = table('Events', columns, answer.data, { empty: 'No stored event matches.' });
-      list.replaceChildren(wrap);
-    } else {
-      appendRows(wrap, columns, answer.data);
-    }
-    cursor = answer.pagination.nextCursor;
-    more.hidden = !cursor;
-  };
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      await load();
-    } catch (e) {
-      msg.error(`Could not load more: ${describe(e)}`);
-    } finally {
-      more.disabled = false;
-    }
+  await pagedTable({
+    path: '/v1/events', query, caption: 'Events', columns, empty: 'No stored event matches.',
+    list, more, msg, what: 'the events',
   });
-  try {
-    await load();
-  } catch (e) {
-    list.replaceChildren(failure('the events', e));
-  }
 }
 
 export async function eventDetail(ctx) {
