@@ -39,6 +39,15 @@ async fn ingest_tracking(
     answer["events"][0].as_str().unwrap().to_string()
 }
 
+/// `PATCH /v1/subscriptions/{id}` with `body`.
+async fn patch(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
+    app.api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn ids(sink: &Sink) -> Vec<String> {
     let mut ids: Vec<String> = sink
         .received()
@@ -112,12 +121,7 @@ async fn a_filter_selects_events_by_their_payload_in_routing_and_range_replays()
     assert_eq!(received[4].webhook_id(), in_transit);
 
     // Removing the filter (null) lets everything through again.
-    let cleared = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{sub}"))
-        .json(&json!({"filter": null}))
-        .send()
-        .await
-        .unwrap();
+    let cleared = patch(&app, &sub, json!({"filter": null})).await;
     assert_eq!(cleared.status(), 200);
     assert_eq!(cleared.json::<Value>().await.unwrap()["filter"], json!([]));
     let later = ingest_tracking(&app, "e6", "in_transit", "US", None).await;
@@ -176,38 +180,23 @@ async fn a_bad_filter_is_422_naming_every_bad_condition() {
     let sub = app
         .subscribe_to("https://hooks.example.com/y", json!({}))
         .await;
-    let patched = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{sub}"))
-        .json(&json!({"filter": [{"path": "/data", "exists": true, "prefix": "x"}]}))
-        .send()
-        .await
-        .unwrap();
+    let patched = patch(
+        &app,
+        &sub,
+        json!({"filter": [{"path": "/data", "exists": true, "prefix": "x"}]}),
+    )
+    .await;
     let problem = assert_problem(patched, 422, "validation-failed").await;
     assert_eq!(problem["errors"][0]["field"], "filter[0]");
     let too_many: Vec<Value> = (0..21)
         .map(|_| json!({"path": "/a", "exists": true}))
         .collect();
-    let patched = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{sub}"))
-        .json(&json!({"filter": too_many}))
-        .send()
-        .await
-        .unwrap();
+    let patched = patch(&app, &sub, json!({"filter": too_many})).await;
     let problem = assert_problem(patched, 422, "validation-failed").await;
     assert_eq!(problem["errors"][0]["field"], "filter");
-    let unknown_operator = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{sub}"))
-        .json(&json!({"filter": [{"path": "/a", "gt": 1}]}))
-        .send()
-        .await
-        .unwrap();
+    let unknown_operator = patch(&app, &sub, json!({"filter": [{"path": "/a", "gt": 1}]})).await;
     assert_problem(unknown_operator, 400, "bad-request").await;
-    let bad_format = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{sub}"))
-        .json(&json!({"format": "xml"}))
-        .send()
-        .await
-        .unwrap();
+    let bad_format = patch(&app, &sub, json!({"format": "xml"})).await;
     assert_problem(bad_format, 400, "bad-request").await;
 }
 
