@@ -12,10 +12,10 @@ use tracing::Instrument;
 
 use crate::auth::{self, AuthError, HeaderSource};
 use crate::config::Source;
-use crate::delivery::cache::SubscriptionCache;
 use crate::event::EventType;
 use crate::providers::{self, Context, NormalizeError};
 use crate::queue::{Enqueued, Enqueuer, FanOut, QuarantineEntry, Queue, QueueError};
+use crate::routing::snapshot::SubscriptionCache;
 use crate::telemetry::traced;
 
 /// How old a subscriptions snapshot the enqueue may plan jobs with before asking Redis again.
@@ -91,7 +91,7 @@ impl Ingestor {
             .map(|event| {
                 let head = crate::event::EventHead::from(event);
                 let document = || serde_json::to_value(event).unwrap_or_default();
-                crate::delivery::route::targets(&head, &document, None, &subscriptions)
+                crate::routing::route::targets(&head, &document, None, &subscriptions)
             })
             .collect();
         Some(FanOut { version, targets })

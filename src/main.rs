@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 use shiprelay::config::{Config, ConfigError, Role};
 use shiprelay::listen::ListenOptions;
 use shiprelay::secret::Secret;
-use shiprelay::startup::{Application, shutdown_signal};
+use shiprelay::shutdown;
+use shiprelay::startup::Application;
 
 /// glibc's allocator took a fifth of the ingest CPU in the benchmark profile (BENCHMARKS.md).
 #[global_allocator]
@@ -156,7 +157,7 @@ fn migrate(config: Option<PathBuf>) -> anyhow::Result<String> {
     let config = Config::load(config.as_deref())?;
     let _traces = shiprelay::telemetry::init(&config.settings.log, &Default::default())?;
     actix_web::rt::System::new()
-        .block_on(async move { shiprelay::delivery::upgrade::by_hand(&config.settings).await })
+        .block_on(async move { shiprelay::upgrade::by_hand(&config.settings).await })
 }
 
 fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {
@@ -169,7 +170,7 @@ fn serve(config: Option<PathBuf>, role: Option<Role>) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         // Listening for SIGTERM before the build: the listener is bound during it, so a signal
         // that arrives then must stop the server gracefully, not kill the process.
-        let signal = tokio::spawn(shutdown_signal());
+        let signal = tokio::spawn(shutdown::signal());
         let application = Application::build(config).await?;
         tracing::info!(port = application.port(), role = ?application.role(), "shiprelay listening");
         let handle = application.handle();

@@ -28,3 +28,22 @@ impl Shutdown {
         }
     }
 }
+
+/// Resolves at the first SIGTERM or SIGINT (and logs which).
+pub async fn signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => tracing::info!("SIGTERM received, shutting down gracefully"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down gracefully"),
+    }
+}

@@ -11,16 +11,16 @@ use anyhow::Context;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::audit::AuditLog;
 use crate::config::{Config, Role};
 use crate::delivery::runtime::DeliveryRuntime;
 use crate::http::{self, AppState};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::queue::Queue;
-use crate::sampler::Sampler;
+use crate::recording::sampler::Sampler;
+use crate::services::audit::AuditLog;
+use crate::services::directory::KeyDirectory;
 use crate::shutdown::Shutdown;
-use crate::tenancy::directory::KeyDirectory;
 
 pub struct Application {
     port: u16,
@@ -61,7 +61,7 @@ impl Application {
         let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
         let ingest_queue = queue.clone();
         // One snapshot for every HTTP worker thread's enqueue.
-        let ingest_subscriptions = crate::delivery::cache::SubscriptionCache::new(queue.clone())
+        let ingest_subscriptions = crate::routing::snapshot::SubscriptionCache::new(queue.clone())
             .counting_unreadable(metrics.unreadable_records.clone());
         let state = web::Data::new(AppState {
             queue: queue.clone(),
@@ -75,7 +75,7 @@ impl Application {
                 queue: queue.clone(),
                 max_len: settings.api.audit_len,
             },
-            subscription_cache: crate::delivery::cache::SubscriptionCache::new(queue.clone()),
+            subscription_cache: crate::routing::snapshot::SubscriptionCache::new(queue.clone()),
             api_max_body_bytes: settings.api.max_body_bytes,
             idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
             secret_rotation_grace: chrono::Duration::seconds(
@@ -141,6 +141,7 @@ impl Application {
                 queue.clone(),
                 &settings.delivery,
                 &settings.redis,
+                settings.api.audit_len,
                 metrics.clone(),
             )?)
         } else {
@@ -152,7 +153,7 @@ impl Application {
             metrics: metrics.clone(),
             interval: Duration::from_secs(settings.metrics.sample_interval_secs),
         };
-        let flusher = crate::stats::flush::Flusher {
+        let flusher = crate::recording::flush::Flusher {
             queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
             counts: metrics.minutes.clone(),
         };
@@ -282,23 +283,4 @@ pub fn openapi_document(role: Role, metrics_on_main: bool) -> serde_json::Value 
     let mut document = serde_json::to_value(&document).expect("the OpenAPI document serialises");
     http::openapi::apply_common_responses(&mut document);
     document
-}
-
-/// Resolves at the first SIGTERM or SIGINT (and logs which).
-pub async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        _ = terminate => tracing::info!("SIGTERM received, shutting down gracefully"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down gracefully"),
-    }
 }

@@ -22,6 +22,9 @@ pub use redis_settings::{RedisMode, RedisSettings};
 pub use sources::{Source, SourceSettings};
 pub use telemetry_settings::TelemetrySettings;
 
+/// The default of `metrics.max_tenant_labels`.
+pub const DEFAULT_MAX_TENANT_LABELS: usize = 100;
+
 /// Everything shiprelay is configured with; see the README's configuration reference.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -238,7 +241,7 @@ impl Default for MetricsSettings {
             listen: "0.0.0.0:9464".into(),
             public: false,
             sample_interval_secs: 5,
-            max_tenant_labels: crate::metrics::DEFAULT_MAX_TENANT_LABELS,
+            max_tenant_labels: DEFAULT_MAX_TENANT_LABELS,
         }
     }
 }

@@ -9,16 +9,16 @@ use chrono::{DateTime, Utc};
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use super::attempt::{Attempt, AttemptOutcome};
-use super::backoff::{Decision, decide};
-use super::cache::Subscriptions;
-use super::signing::webhook_headers;
-use super::wire::render;
 use super::worker::Worker;
+use crate::backoff::attempt::{Attempt, AttemptOutcome};
+use crate::backoff::{Decision, decide};
 use crate::queue::{Job, LoggedAttempt, Parked, QueueError, Settle, Settlement};
+use crate::routing::snapshot::Subscriptions;
+use crate::signing::webhook_headers;
 use crate::subscriptions::model::Subscription;
 use crate::telemetry::trace_context::{TraceContext, continue_in};
 use crate::telemetry::tracing_on;
+use crate::wire::render;
 
 /// How long a job waits when its subscription's record cannot be read.
 const UNREADABLE_WAIT: Duration = Duration::from_secs(5);
@@ -178,7 +178,7 @@ impl Worker {
             Settle::Retry { .. } => job.next_attempt(first_attempt_at),
             _ => job.clone(),
         };
-        let log = attempt.logged(&job, &decision, now);
+        let log = logged(&attempt, &job, &decision, now);
         let failing_since = self
             .settle(entry_id, &scheduled, settle, &reason, Some(&log))
             .await?;
@@ -240,32 +240,18 @@ impl Worker {
             .await
     }
 
+    /// Disables the subscription (410 Gone, or failing for too long), saying why; the store
+    /// writes the audit entry.
     async fn disable(&self, subscription: &Subscription, reason: &str) -> Result<(), QueueError> {
         let subscription_id = subscription.id.as_str();
-        // Disabling is the relay's own action, not an API call: it writes no audit entry.
-        let audit = crate::audit::AuditLog {
-            queue: (*self.queue).clone(),
-            max_len: 0,
-        };
-        let service = crate::subscriptions::service::Subscriptions {
-            queue: &self.queue,
-            audit: &audit,
-            known_sources: &[],
-            allow_private_targets: true,
-        };
-        match service.disable(subscription_id, reason, Utc::now()).await {
-            Ok(()) => {
-                tracing::warn!(%subscription_id, %reason, "subscription disabled");
-                self.metrics
-                    .count_delivery("disabled", Some(&subscription.tenant));
-                Ok(())
-            }
-            Err(crate::subscriptions::service::ServiceError::Unavailable(e)) => Err(e),
-            Err(error) => {
-                tracing::warn!(%error, "could not disable the subscription");
-                Ok(())
-            }
-        }
+        let audit_len = self.settings.audit_len;
+        self.queue
+            .subscription_disable(subscription_id, reason, Utc::now(), audit_len)
+            .await?;
+        tracing::warn!(%subscription_id, %reason, "subscription disabled");
+        self.metrics
+            .count_delivery("disabled", Some(&subscription.tenant));
+        Ok(())
     }
 
     fn record_metrics(
@@ -297,5 +283,28 @@ impl Worker {
         if let AttemptOutcome::Status { code, .. } = attempt.outcome {
             span.record("status", code);
         }
+    }
+}
+
+/// The delivery-log entry of this attempt of `job`: what a subscriber's team sees in
+/// `GET /v1/subscriptions/{id}/deliveries`.
+fn logged(attempt: &Attempt, job: &Job, decision: &Decision, at: DateTime<Utc>) -> LoggedAttempt {
+    let (result, next) = match decision {
+        Decision::Delivered => ("delivered", None),
+        Decision::Retry { at, .. } => ("retry", Some(crate::time::rfc3339(*at))),
+        Decision::Dead { .. } => ("dead", None),
+        Decision::Disable { .. } => ("disabled", None),
+    };
+    LoggedAttempt {
+        id: String::new(),
+        at: crate::time::rfc3339(at),
+        event_id: job.event_id.clone(),
+        attempt: job.attempt,
+        status: attempt.outcome.status_code(),
+        outcome: attempt.outcome.summary(),
+        result: result.to_string(),
+        next_attempt_at: next,
+        latency_ms: attempt.latency.as_millis() as u64,
+        response: attempt.response_excerpt.clone().unwrap_or_default(),
     }
 }

@@ -9,15 +9,15 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
-use super::backoff::RetryPolicy;
-use super::cache::SubscriptionCache;
-use super::route::Router;
 use super::schedule::Scheduler;
 use super::sender::{Sender, SenderConfig};
 use super::worker::{Limits, Worker, WorkerSettings};
+use crate::backoff::RetryPolicy;
 use crate::config::{DeliverySettings, RedisSettings};
 use crate::metrics::Metrics;
 use crate::queue::Queue;
+use crate::routing::route::Router;
+use crate::routing::snapshot::SubscriptionCache;
 use crate::shutdown::Shutdown;
 
 pub struct DeliveryRuntime {
@@ -30,6 +30,7 @@ impl DeliveryRuntime {
         queue: Queue,
         delivery: &DeliverySettings,
         redis: &RedisSettings,
+        audit_len: usize,
         metrics: Metrics,
     ) -> anyhow::Result<DeliveryRuntime> {
         let (stop, shutdown) = Shutdown::channel();
@@ -61,6 +62,7 @@ impl DeliveryRuntime {
                 i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
             ),
             attempts_log_len: delivery.attempts_log_len,
+            audit_len,
         };
         let sender = Arc::new(sender);
         let pool = Arc::new(Semaphore::new(delivery.concurrency));
@@ -97,7 +99,7 @@ impl DeliveryRuntime {
             tasks.push(tokio::spawn(worker.run(shutdown.clone())));
             tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
         }
-        let upgrade = super::upgrade::Upgrade {
+        let upgrade = crate::upgrade::Upgrade {
             queue: area("upgrade"),
             owner: consumer.clone(),
             visibility_timeout,

@@ -14,8 +14,8 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Client, Response, redirect};
 use url::{Host, Url};
 
-use super::attempt::{Attempt, AttemptOutcome};
-use super::ssrf::{ForbiddenTarget, GuardedResolver, forbidden_reason};
+use crate::backoff::attempt::{Attempt, AttemptOutcome};
+use crate::egress::ssrf::{ForbiddenTarget, GuardedResolver, forbidden_reason};
 
 /// The longest connection setup allowed, whatever the delivery timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

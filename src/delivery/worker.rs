@@ -17,12 +17,12 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::admission::{Horizons, RatePlan, TurnPlan, rate_plan, turn_plan};
-use super::backoff::RetryPolicy;
-use super::cache::{SubscriptionCache, Subscriptions};
 pub use super::limits::Limits;
 use super::sender::Sender;
+use crate::backoff::RetryPolicy;
 use crate::metrics::Metrics;
 use crate::queue::{Job, Parked, Partition, Take};
+use crate::routing::snapshot::{SubscriptionCache, Subscriptions};
 use crate::shutdown::Shutdown;
 
 const BLOCK_MS: u64 = 1000;
@@ -41,6 +41,8 @@ pub struct WorkerSettings {
     pub visibility_timeout: Duration,
     pub disable_after_failing: chrono::Duration,
     pub attempts_log_len: usize,
+    /// `api.audit_len`: the audit log the relay's own changes are written to.
+    pub audit_len: usize,
 }
 
 impl WorkerSettings {

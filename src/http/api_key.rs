@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::tenancy::{Call, Denied};
 
 /// An authenticated API call.

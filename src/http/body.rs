@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 
 /// Reads the whole body, refusing it as soon as it is known to exceed `limit` (from
 /// `Content-Length` before reading anything, or while streaming a chunked body) and when it has

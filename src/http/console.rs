@@ -12,7 +12,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// One embedded file of the console.
 struct Asset {

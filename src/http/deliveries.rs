@@ -13,7 +13,7 @@ use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{CursorInfo, cursor_page, cursor_response};
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
 use crate::queue::LoggedAttempt;
 use crate::recovery::{
     DeadLetter, EventReplayed, RangeReplayed, RedriveRequest, RedriveResult, ReplayEvent,
@@ -39,7 +39,7 @@ pub struct LogParams {
 fn not_found(
     state: &AppState,
     kind: &str,
-) -> impl Fn(crate::service_error::ServiceError) -> ApiError {
+) -> impl Fn(crate::services::error::ServiceError) -> ApiError {
     move |e| state.service_error(e, kind)
 }
 
@@ -59,11 +59,6 @@ fn accepted<T: Serialize>(status: StatusCode, body: &T) -> Created {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of attempts", body = inline(super::pagination::Paged<LoggedAttempt, CursorInfo>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/subscriptions/{id}/deliveries")]
@@ -91,10 +86,6 @@ pub async fn attempts(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of dead letters", body = inline(super::pagination::Paged<DeadLetter, CursorInfo>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/dead-letters")]
@@ -128,17 +119,7 @@ pub async fn dead_letters(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Redriven", body = RedriveResult),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/dead-letters/redrive")]
@@ -170,11 +151,6 @@ pub async fn redrive(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/dead-letters/{id}")]
@@ -200,17 +176,6 @@ pub async fn delete_dead_letter(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = EventReplayed),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/events/{id}/replay")]
@@ -249,17 +214,6 @@ pub async fn replay_event(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = RangeReplayed),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/subscriptions/{id}/replay")]

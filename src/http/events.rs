@@ -8,8 +8,8 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::api_key::Caller;
 use super::pagination::{CursorInfo, Paged, cursor, page_size};
-use crate::error::{ApiError, FieldError, Problem};
 use crate::event::{Event, EventType};
+use crate::http::error::{ApiError, FieldError};
 use crate::queue::EventQuery;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,9 +50,6 @@ type EventsPage = Paged<Event, CursorInfo>;
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of events", body = inline(EventsPage)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/events")]
@@ -126,9 +123,6 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The event", body = Event),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/events/{id}")]

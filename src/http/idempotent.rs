@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 use crate::queue::{IdempotencyBegin, StoredResponse};
 use crate::tenancy::Call;
 

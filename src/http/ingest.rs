@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::auth::HeaderSource;
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
 use crate::ingest::{IngestError, Ingestor, Outcome, Request};
 use crate::metrics::{IngestOutcome, UNKNOWN_SOURCE};
 use crate::telemetry::trace_context::{TraceContext, continue_in};
@@ -51,10 +51,6 @@ struct Accepted<'a> {
     request_body(content = serde_json::Value, description = "The provider's payload, verbatim", content_type = "application/json"),
     responses(
         (status = 200, description = "Stored, a repeat (with `Idempotent-Replayed: true`), or quarantined", body = inline(Accepted)),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Redis unavailable; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -9,6 +9,7 @@ mod body;
 pub mod console;
 pub mod correlation;
 mod deliveries;
+pub mod error;
 mod events;
 mod idempotent;
 mod ingest;
@@ -22,15 +23,15 @@ mod tenants;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::audit::AuditLog;
 use crate::config::Role;
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
 use crate::queue::{Queue, QueueError};
-use crate::service_error::ServiceError;
-use crate::subscriptions::service::Subscriptions;
-use crate::tenancy::directory::KeyDirectory;
-use crate::tenancy::service::Tenants;
+use crate::services::audit::AuditLog;
+use crate::services::directory::KeyDirectory;
+use crate::services::error::ServiceError;
+use crate::services::subscriptions::Subscriptions;
+use crate::services::tenants::Tenants;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -45,7 +46,7 @@ pub struct AppState {
     pub requests_per_second_per_key: u64,
     pub audit: AuditLog,
     /// Subscriptions and tenants as the recovery routes read them (reloaded on a version change).
-    pub subscription_cache: crate::delivery::cache::SubscriptionCache,
+    pub subscription_cache: crate::routing::snapshot::SubscriptionCache,
     pub api_max_body_bytes: usize,
     pub idempotency_ttl_secs: u64,
     pub secret_rotation_grace: chrono::Duration,

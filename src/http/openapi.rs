@@ -6,7 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::pagination::{CursorInfo, PageInfo};
-use crate::error::{FieldError, Problem};
+use crate::field_error::FieldError;
+use crate::http::error::Problem;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,9 +48,10 @@ impl Modify for Security {
 }
 
 /// Rules every documented operation follows, applied to the generated document so no route can
-/// miss them: each response has a description (the status's reason phrase unless the route gives
-/// one), and every `/v1` operation documents 429 (the per-key rate limit) and, when it changes
-/// something, 403 (a read-only key) as problem+json.
+/// miss them and no route repeats them: each response has a description (the status's reason
+/// phrase unless the route gives one), and the problem+json responses that follow from what an
+/// operation is are added by [`shared_problems`]. A route's annotation lists only what is
+/// particular to it (a 403 of an admin-only read, a 409 of a compare-and-set, its own wording).
 pub fn apply_common_responses(document: &mut serde_json::Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
         return;
@@ -59,18 +61,14 @@ pub fn apply_common_responses(document: &mut serde_json::Value) {
             continue;
         };
         for (method, operation) in item.iter_mut() {
+            let shared = shared_problems(path, method, operation);
             let Some(responses) = operation["responses"].as_object_mut() else {
                 continue;
             };
-            if path.starts_with("/v1/") {
+            for (status, description) in shared {
                 responses
-                    .entry("429")
-                    .or_insert_with(|| problem_response(429));
-                if method != "get" {
-                    responses
-                        .entry("403")
-                        .or_insert_with(|| problem_response(403));
-                }
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem_response(status, description));
             }
             for (status, response) in responses.iter_mut() {
                 let described = response
@@ -81,9 +79,58 @@ pub fn apply_common_responses(document: &mut serde_json::Value) {
                     object.insert("description".into(), reason(status).into());
                 }
             }
+            responses.sort_keys();
         }
     }
 }
+
+/// The problem responses an operation has because of what it is, with their description (`None`:
+/// the reason phrase):
+/// - 400 (a malformed request): every `/v1` operation with a body or query parameters;
+/// - 401 (no or a wrong key or signature): every `/v1` operation and ingest;
+/// - 403 (a read-only key): every `/v1` operation that changes something;
+/// - 404 (no such resource): every operation with a path parameter;
+/// - 408 and 413 (the body was too slow, or too large): every operation that reads a body;
+/// - 409 (an `Idempotency-Key` reused with another request): every `/v1` POST;
+/// - 415 and 422 (not JSON, or not valid): every `/v1` operation with a JSON body;
+/// - 429 (the per-key rate limit): every `/v1` operation;
+/// - 503 (storage unavailable): every operation that reads or writes it.
+fn shared_problems(
+    path: &str,
+    method: &str,
+    operation: &serde_json::Value,
+) -> Vec<(u16, Option<&'static str>)> {
+    let api = path.starts_with("/v1/");
+    let ingest = path.starts_with("/ingest/");
+    let reads_body = !matches!(method, "get" | "delete" | "head" | "options");
+    let json_body = operation["requestBody"]["content"]
+        .get("application/json")
+        .is_some();
+    let query = operation["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let stored = api || ingest || path == "/readyz";
+    let rules = [
+        (400, api && (reads_body || query), None),
+        (401, api || ingest, None),
+        (403, api && method != "get", None),
+        (404, path.contains('{'), None),
+        (408, reads_body, Some(BODY_TIMEOUT)),
+        (409, api && method == "post", None),
+        (413, reads_body, None),
+        (415, api && json_body, None),
+        (422, api && json_body, None),
+        (429, api, None),
+        (503, stored, None),
+    ];
+    rules
+        .into_iter()
+        .filter(|(_, applies, _)| *applies)
+        .map(|(status, _, description)| (status, description))
+        .collect()
+}
+
+const BODY_TIMEOUT: &str = "The body did not arrive within `server.body_timeout_secs`";
 
 fn reason(status: &str) -> String {
     status
@@ -95,9 +142,10 @@ fn reason(status: &str) -> String {
         .to_string()
 }
 
-fn problem_response(status: u16) -> serde_json::Value {
+fn problem_response(status: u16, description: Option<&str>) -> serde_json::Value {
+    let description = description.map_or_else(|| reason(&status.to_string()), str::to_string);
     serde_json::json!({
-        "description": reason(&status.to_string()),
+        "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     })
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
 use super::AppState;
-use crate::error::{ApiError, Problem};
+use crate::http::error::ApiError;
 
 /// Liveness: the process is up and serving HTTP. Never touches Redis, so a Redis outage does not
 /// get every instance restarted.
@@ -18,7 +18,6 @@ pub async fn healthz() -> HttpResponse {
 /// (those of a partition that is down answer 503). Reports each partition's state.
 #[utoipa::path(tag = "operations", operation_id = "readyz", responses(
     (status = 200, body = serde_json::Value, example = json!({"status": "ready", "registry": "up", "partitions": {"0": "up", "1": "down"}})),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {

@@ -6,9 +6,9 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::api_key::Caller;
-use crate::error::{ApiError, FieldError, Problem};
-use crate::stats::Window;
-use crate::stats::service::{Stats, StatsView};
+use crate::http::error::{ApiError, FieldError};
+use crate::services::stats::Window;
+use crate::services::stats::{Stats, StatsView};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -29,9 +29,6 @@ pub struct StatsParams {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The figures", body = StatsView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/stats")]

@@ -10,13 +10,13 @@ use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{PageInfo, PageParams, Paged};
-use crate::error::{ApiError, Problem};
 use crate::event::Event;
-use crate::service_error::ServiceError;
+use crate::http::error::{ApiError, Problem};
+use crate::services::error::ServiceError;
+use crate::services::subscriptions::Random;
 use crate::subscriptions::model::{
     CreateSubscription, SubscriptionView, SubscriptionWithSecret, UpdateSubscription,
 };
-use crate::subscriptions::service::Random;
 
 const KIND: &str = "subscription";
 
@@ -52,14 +52,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, body = SubscriptionWithSecret, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/subscriptions")]
@@ -96,9 +88,6 @@ pub async fn create(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = inline(Paged<SubscriptionView, PageInfo>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/subscriptions")]
@@ -133,9 +122,6 @@ pub async fn list(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/subscriptions/{id}")]
@@ -183,15 +169,7 @@ async fn with_backlogs(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/v1/subscriptions/{id}")]
@@ -221,9 +199,6 @@ pub async fn update(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/subscriptions/{id}")]
@@ -250,13 +225,6 @@ pub async fn remove(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionWithSecret),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/subscriptions/{id}/rotate-secret")]
@@ -299,13 +267,6 @@ pub async fn rotate_secret(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued for delivery", body = Event),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/subscriptions/{id}/test")]

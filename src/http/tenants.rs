@@ -1,5 +1,5 @@
 //! `/v1/tenants` and their keys (admin keys only), `/v1/me` and `/v1/audit`. Handlers extract,
-//! call [`Tenants`](crate::tenancy::service::Tenants), and map.
+//! call [`Tenants`](crate::services::tenants::Tenants), and map.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
@@ -12,7 +12,7 @@ use super::api_key::Caller;
 use super::body::parse_json;
 use super::idempotent::{self, Created, IdempotencyKey};
 use super::pagination::{CursorInfo, cursor_page, cursor_response};
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
 use crate::queue::AuditRecord;
 use crate::tenancy::model::{CreateKey, CreateTenant, CreatedKey, UpdateTenant};
 use crate::tenancy::{Principal, Role, Tenant, TenantKey};
@@ -34,15 +34,6 @@ fn created<T: Serialize>(status: StatusCode, location: Option<String>, body: &T)
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Tenant, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/tenants")]
@@ -78,9 +69,7 @@ pub struct TenantList {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Every tenant", body = TenantList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants")]
@@ -104,10 +93,7 @@ pub async fn list(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant", body = Tenant),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants/{id}")]
@@ -134,16 +120,7 @@ pub async fn get_one(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant as changed", body = Tenant),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/v1/tenants/{id}")]
@@ -172,11 +149,7 @@ pub async fn update(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/tenants/{id}")]
@@ -203,16 +176,6 @@ pub async fn remove(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Created; `key` is shown only here", body = CreatedKey),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within `server.body_timeout_secs`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/tenants/{id}/keys")]
@@ -256,10 +219,7 @@ pub struct KeyList {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant's keys", body = KeyList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants/{id}/keys")]
@@ -284,10 +244,6 @@ pub async fn list_keys(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/tenants/{id}/keys/{keyId}")]
@@ -324,8 +280,6 @@ pub struct Me {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/me")]
@@ -373,10 +327,7 @@ pub struct AuditParams {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of audit entries", body = inline(super::pagination::Paged<AuditRecord, CursorInfo>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/audit")]

@@ -90,7 +90,7 @@ pub async fn run(options: ListenOptions) -> Result<(), ListenError> {
     let serving = tokio::spawn(server);
     tokio::select! {
         _ = state.stop.notified() => {}
-        _ = crate::startup::shutdown_signal() => {}
+        _ = crate::shutdown::signal() => {}
     }
     handle.stop(true).await;
     let _ = serving.await;

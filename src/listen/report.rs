@@ -81,7 +81,7 @@ pub fn check_secret(secret: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::signing::webhook_headers;
+    use crate::signing::webhook_headers;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const OTHER: &str = "whsec_c2VjcmV0LWtleS1ieXRlcy1mb3Itcm90YXRpb24=";

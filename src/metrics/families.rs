@@ -158,7 +158,7 @@ pub(super) fn register(tenants: TenantLabels) -> Metrics {
             .expect("metric registered once");
     }
     Metrics {
-        minutes: crate::stats::MinuteCounts::default(),
+        minutes: crate::metrics::minutes::MinuteCounts::default(),
         registry,
         names,
         tenants: Arc::new(tenants),

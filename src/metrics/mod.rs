@@ -11,6 +11,7 @@
 
 mod families;
 mod known;
+pub mod minutes;
 pub mod tenant_labels;
 
 use std::sync::Arc;
@@ -47,8 +48,7 @@ pub const AGED_QUEUES: [&str; 2] = ["events", "deliveries"];
 /// The `state` values of `shiprelay_subscriptions`.
 pub const SUBSCRIPTION_STATES: [&str; 2] = ["enabled", "disabled"];
 
-/// The default of `metrics.max_tenant_labels`.
-pub const DEFAULT_MAX_TENANT_LABELS: usize = 100;
+pub use crate::config::DEFAULT_MAX_TENANT_LABELS;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -93,8 +93,8 @@ pub struct Metrics {
     /// slot or their in-flight cap's turn, here or parked in Redis.
     pub delivery_waits: IntCounterVec,
     /// The same ingest and delivery counts per minute, for `GET /v1/stats` (flushed to Redis by
-    /// `stats::flush`; Prometheus keeps the history of the rest).
-    pub minutes: crate::stats::MinuteCounts,
+    /// `recording::flush`; Prometheus keeps the history of the rest).
+    pub minutes: crate::metrics::minutes::MinuteCounts,
 }
 
 fn now_ms() -> i64 {

@@ -33,12 +33,14 @@ mod minutes;
 mod pacing;
 pub mod partition;
 mod readiness;
+pub mod records;
 mod recovery;
 mod settle;
 mod stats;
 mod stream;
 mod subscriptions;
 mod tenants;
+mod updates;
 mod version;
 
 use std::future::Future;
@@ -71,6 +73,7 @@ pub use stats::QueueStats;
 pub use stream::{Position, StreamId};
 pub use subscriptions::{SubscriptionCreate, SubscriptionsPage};
 pub use tenants::TenantDelete;
+pub use updates::{MAX_UPDATE_ATTEMPTS, RELAY_ACTOR, Updated};
 
 use crate::config::RedisSettings;
 

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Recovery;
-use crate::delivery::cache::Subscriptions;
 use crate::queue::Job;
 use crate::queue::{DeadEntry, Position};
-use crate::service_error::ServiceError;
+use crate::routing::snapshot::Subscriptions;
+use crate::services::error::ServiceError;
 use crate::tenancy::Call;
 
 /// Dead letters examined per call at most (list page, redrive).

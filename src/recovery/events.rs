@@ -2,9 +2,9 @@
 //! pings.
 
 use super::Recovery;
-use crate::queue::{EventQuery, EventsPage, Visible};
-use crate::service_error::ServiceError;
-use crate::tenancy::{Call, Principal};
+use crate::queue::{EventQuery, EventsPage, Visible, records};
+use crate::services::error::ServiceError;
+use crate::tenancy::{Call, Principal, Tenant};
 
 impl Recovery<'_> {
     /// A page of events; `tenant` (admin keys) narrows to what that tenant would see.
@@ -63,7 +63,7 @@ impl Recovery<'_> {
     /// unknown tenant: nothing).
     async fn visibility_of(&self, id: &str) -> Result<Visible, ServiceError> {
         let sources = match self.queue.tenant(id).await? {
-            Some(record) => crate::tenancy::service::decode(&record)?.allowed_sources,
+            Some(record) => records::decode::<Tenant>("tenant", &record)?.allowed_sources,
             None => Vec::new(),
         };
         let all = self.all_subscriptions().await?;

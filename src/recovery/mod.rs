@@ -16,10 +16,10 @@ use std::sync::Arc;
 pub use dead_letters::{DeadLetter, RedriveRequest, RedriveResult};
 pub use replay::{EventReplayed, RangeReplayed, ReplayEvent, ReplayRange};
 
-use crate::audit::AuditLog;
-use crate::delivery::cache::{SubscriptionCache, Subscriptions};
 use crate::queue::Queue;
-use crate::service_error::ServiceError;
+use crate::routing::snapshot::{SubscriptionCache, Subscriptions};
+use crate::services::audit::AuditLog;
+use crate::services::error::ServiceError;
 use crate::tenancy::Call;
 
 pub struct Recovery<'a> {

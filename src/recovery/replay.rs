@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Recovery;
-use crate::delivery::route::plan;
 use crate::event::EventHead;
 use crate::queue::{JobRef, Position};
-use crate::service_error::ServiceError;
+use crate::routing::route::plan;
+use crate::services::error::ServiceError;
 use crate::subscriptions::matching::EventFacts;
 use crate::tenancy::Call;
 

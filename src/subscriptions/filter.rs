@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use crate::field_error::FieldError;
 
 pub const MAX_CONDITIONS: usize = 20;
 pub const MAX_VALUES: usize = 100;

@@ -1,11 +1,11 @@
 //! Subscriptions: who wants which events, where, signed with which secret.
 //!
 //! `model`, `validate` and `matching` are pure (time and randomness passed in) and unit-tested;
-//! `store` is the Redis side, tested end to end through the API.
+//! the service that stores them is `services::subscriptions`. No I/O here.
 
 pub mod filter;
 pub mod matching;
 pub mod model;
+pub mod options;
 pub mod requests;
-pub mod service;
 pub mod validate;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::filter::Condition;
-use super::model::{Format, Ordering};
+use super::options::{Format, Ordering};
 
 /// `POST /v1/subscriptions` body.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]

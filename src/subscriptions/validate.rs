@@ -42,7 +42,7 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
 /// `ce-*` carries the CloudEvent's attributes in binary mode.
 pub const FORBIDDEN_HEADER_PREFIXES: &[&str] = &["content-", "proxy-", "webhook-", "ce-"];
 
-pub use crate::error::FieldError;
+pub use crate::field_error::FieldError;
 
 /// Checks a create request; every problem is reported.
 pub fn validate_create(

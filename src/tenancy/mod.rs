@@ -2,13 +2,12 @@
 //!
 //! Layout: `model` (tenants and keys as stored and shown), `keys` (key format, digests, admin keys
 //! from config), `scope` (the [`Principal`] and every scoping rule) and `validate` are pure and
-//! unit-tested; `service` stores through `queue` and writes the audit log.
+//! unit-tested; `services::tenants` stores through `queue` and `services::directory`
+//! authenticates API keys. No I/O here.
 
-pub mod directory;
 pub mod keys;
 pub mod model;
 pub mod scope;
-pub mod service;
 pub mod validate;
 
 pub use model::{DEFAULT_TENANT, Role, Tenant, TenantKey};

@@ -1,7 +1,7 @@
 //! Checks on tenant and key requests: every problem at once, with its field path (422).
 
 use super::model::{CreateKey, CreateTenant, UpdateTenant};
-use crate::error::FieldError;
+use crate::field_error::FieldError;
 
 pub const MAX_TENANT_ID_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 200;

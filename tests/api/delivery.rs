@@ -247,6 +247,25 @@ async fn gone_disables_the_subscription_and_keeps_the_job() {
         .await
         .unwrap();
     assert!(s["disabledReason"].as_str().unwrap().contains("410"), "{s}");
+    // The relay's own change is in the audit log, said to be the relay's.
+    let audit: Value = app
+        .api(Method::GET, "/v1/audit")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let disabled: Vec<&Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "subscription.disabled")
+        .collect();
+    assert_eq!(disabled.len(), 1, "{audit}");
+    assert_eq!(disabled[0]["actor"], "shiprelay");
+    assert_eq!(disabled[0]["target"], id);
+    assert_eq!(disabled[0]["tenant"], sub["tenant"]);
     let dead: Value = app
         .api(Method::GET, "/v1/dead-letters")
         .send()

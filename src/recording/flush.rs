@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{MinuteCounts, RETENTION_SECS, counts::minute_of};
+use crate::metrics::minutes::{MinuteCounts, RETENTION_SECS, minute_of};
 use crate::queue::Queue;
 use crate::shutdown::Shutdown;
 

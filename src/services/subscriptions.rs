@@ -7,20 +7,18 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::model::{self, CreateSubscription, Subscription, UpdateSubscription};
-use super::validate;
-use crate::audit::AuditLog;
 use crate::event::{Event, EventData, EventType, Kind, ProviderInfo};
-use crate::queue::{Queue, QueueError, SubscriptionCreate};
-pub use crate::service_error::ServiceError;
-use crate::tenancy::service::Tenants;
+use crate::queue::{Queue, SubscriptionCreate, Updated, records};
+use crate::services::audit::AuditLog;
+pub use crate::services::error::ServiceError;
+use crate::services::tenants::Tenants;
+use crate::subscriptions::model::{self, CreateSubscription, Subscription, UpdateSubscription};
+use crate::subscriptions::validate;
 use crate::tenancy::{Call, Tenant};
 
 /// How long the subscribe-time DNS check may take.
 pub const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How often a compare-and-set update is retried against concurrent writers.
-const MAX_UPDATE_ATTEMPTS: usize = 8;
 
 /// Randomness the service needs, passed in so tests can fix it.
 pub struct Random {
@@ -117,7 +115,7 @@ impl Subscriptions<'_> {
 
     /// The SSRF guard at subscribe time (delivery checks again, pinned to the checked address).
     async fn check_target(&self, url: &str) -> Result<(), ServiceError> {
-        let check = crate::delivery::ssrf::check_url(url, self.allow_private_targets);
+        let check = crate::egress::ssrf::check_url(url, self.allow_private_targets);
         within(check, DNS_TIMEOUT)
             .await
             .map_err(|reason| ServiceError::invalid("url", reason))
@@ -247,22 +245,6 @@ impl Subscriptions<'_> {
             .collect())
     }
 
-    /// Disables a subscription (410 Gone, or failing for too long), saying why.
-    pub async fn disable(
-        &self,
-        id: &str,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
-        self.modify(id, |sub| {
-            sub.enabled = false;
-            sub.disabled_reason = Some(reason.to_string());
-            sub.updated_at = now;
-        })
-        .await
-        .map(drop)
-    }
-
     pub async fn delete(&self, call: &Call, id: &str) -> Result<(), ServiceError> {
         let current = self.get(call, id).await?;
         if !self.queue.subscription_delete(&current.tenant, id).await? {
@@ -319,28 +301,13 @@ impl Subscriptions<'_> {
     async fn modify(
         &self,
         id: &str,
-        mut change: impl FnMut(&mut Subscription),
+        change: impl FnMut(&mut Subscription),
     ) -> Result<Subscription, ServiceError> {
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self
-                .queue
-                .subscription(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            let before = decode(&current)?;
-            let mut subscription = before.clone();
-            change(&mut subscription);
-            let updated = encode(&subscription)?;
-            let restart_streak = before.restarts_streak(&subscription);
-            if self
-                .queue
-                .subscription_replace(id, &current, &updated, restart_streak)
-                .await?
-            {
-                return Ok(subscription);
-            }
+        match self.queue.subscription_update(id, change).await? {
+            Updated::Changed { after, .. } => Ok(after),
+            Updated::Missing => Err(ServiceError::NotFound),
+            Updated::Contended => Err(ServiceError::Contended),
         }
-        Err(ServiceError::Contended)
     }
 }
 
@@ -374,13 +341,11 @@ fn ulid_at(now: DateTime<Utc>, random: u128) -> ulid::Ulid {
 }
 
 fn encode(subscription: &Subscription) -> Result<String, ServiceError> {
-    serde_json::to_string(subscription)
-        .map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
+    Ok(records::encode(subscription)?)
 }
 
 fn decode(record: &str) -> Result<Subscription, ServiceError> {
-    serde_json::from_str(record)
-        .map_err(|e| QueueError::Reply(format!("subscription record: {e}")).into())
+    Ok(records::decode("subscription", record)?)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! What one delivery attempt produced, as the sender reports it and the retry policy reads it.
+//! What one delivery attempt produced, as a destination reports it and the retry policy reads it.
 
 use std::time::Duration;
 
@@ -44,37 +44,6 @@ impl AttemptOutcome {
         match self {
             AttemptOutcome::Status { code, .. } => Some(*code),
             _ => None,
-        }
-    }
-}
-
-impl Attempt {
-    /// The delivery-log entry of this attempt of `job`: what a subscriber's team sees in
-    /// `GET /v1/subscriptions/{id}/deliveries`.
-    pub fn logged(
-        &self,
-        job: &crate::queue::Job,
-        decision: &super::backoff::Decision,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> crate::queue::LoggedAttempt {
-        use super::backoff::Decision;
-        let (result, next) = match decision {
-            Decision::Delivered => ("delivered", None),
-            Decision::Retry { at, .. } => ("retry", Some(crate::time::rfc3339(*at))),
-            Decision::Dead { .. } => ("dead", None),
-            Decision::Disable { .. } => ("disabled", None),
-        };
-        crate::queue::LoggedAttempt {
-            id: String::new(),
-            at: crate::time::rfc3339(at),
-            event_id: job.event_id.clone(),
-            attempt: job.attempt,
-            status: self.outcome.status_code(),
-            outcome: self.outcome.summary(),
-            result: result.to_string(),
-            next_attempt_at: next,
-            latency_ms: self.latency.as_millis() as u64,
-            response: self.response_excerpt.clone().unwrap_or_default(),
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Counts a process adds up per minute until the next flush. Pure: the minute comes from the
-//! caller's clock, and the field names are the contract with `series`.
+//! Counts a process adds up per minute until the next flush (`recording::flush`), for
+//! `GET /v1/stats` and the console (Prometheus counters live per process and keep no history).
+//! Pure: the minute comes from the caller's clock, and the field names are the contract with
+//! `services::stats::series`.
 //!
 //! Fields of a minute (`{prefix}:minute:<unix minute>`, a hash):
 //! - `i:<source>:<outcome>`: ingest requests;
@@ -8,6 +10,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// How long a minute's counts are kept in Redis: the longest window and a margin.
+pub const RETENTION_SECS: u64 = 25 * 3600;
 
 /// The whole-relay "tenant" of the delivery fields.
 pub const ALL: &str = "*";

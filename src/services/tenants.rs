@@ -3,16 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::keys::{SHOWN_PREFIX_CHARS, digest, new_key};
-use super::model::{
+use crate::queue::{Queue, TenantDelete, Updated, records};
+use crate::services::audit::AuditLog;
+use crate::services::error::ServiceError;
+use crate::tenancy::keys::{SHOWN_PREFIX_CHARS, digest, new_key};
+use crate::tenancy::model::{
     self, CreateKey, CreateTenant, CreatedKey, DEFAULT_TENANT, Tenant, TenantKey, UpdateTenant,
 };
-use super::{Call, validate};
-use crate::audit::AuditLog;
-use crate::queue::{Queue, QueueError, TenantDelete};
-use crate::service_error::ServiceError;
-
-const MAX_UPDATE_ATTEMPTS: usize = 8;
+use crate::tenancy::{Call, validate};
 
 pub struct Tenants<'a> {
     pub queue: &'a Queue,
@@ -82,20 +80,15 @@ impl Tenants<'_> {
     ) -> Result<Tenant, ServiceError> {
         call.principal.require_admin()?;
         validate::validate_update(&update, &self.sources()).map_err(ServiceError::Invalid)?;
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.queue.tenant(id).await?.ok_or(ServiceError::NotFound)?;
-            let mut tenant = decode(&current)?;
-            model::apply_tenant_update(&mut tenant, update.clone(), now);
-            if self
-                .queue
-                .tenant_replace(id, &current, &encode(&tenant)?)
-                .await?
-            {
+        let change = |tenant: &mut Tenant| model::apply_tenant_update(tenant, update.clone(), now);
+        match self.queue.tenant_update(id, change).await? {
+            Updated::Changed { after, .. } => {
                 self.audit.record(call, id, "tenant.updated", id).await;
-                return Ok(tenant);
+                Ok(after)
             }
+            Updated::Missing => Err(ServiceError::NotFound),
+            Updated::Contended => Err(ServiceError::Contended),
         }
-        Err(ServiceError::Contended)
     }
 
     pub async fn delete(&self, call: &Call, id: &str) -> Result<(), ServiceError> {
@@ -160,7 +153,7 @@ impl Tenants<'_> {
             created_at: now,
             last_used_at: None,
         };
-        let json = serde_json::to_string(&record).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let json = records::encode(&record)?;
         if !self
             .queue
             .key_create(tenant, &record.id, &digest(key.expose()), &json)
@@ -191,8 +184,7 @@ impl Tenants<'_> {
         }
         let mut keys: Vec<TenantKey> = Vec::new();
         for (record, last_used) in self.queue.keys_of(tenant).await? {
-            let mut key: TenantKey = serde_json::from_str(&record)
-                .map_err(|e| QueueError::Reply(format!("key record: {e}")))?;
+            let mut key: TenantKey = records::decode("key", &record)?;
             key.last_used_at = last_used.and_then(DateTime::from_timestamp_millis);
             keys.push(key);
         }
@@ -252,11 +244,9 @@ impl Tenants<'_> {
 }
 
 fn encode(tenant: &Tenant) -> Result<String, ServiceError> {
-    serde_json::to_string(tenant)
-        .map_err(|e| QueueError::Reply(format!("tenant record: {e}")).into())
+    Ok(records::encode(tenant)?)
 }
 
 pub fn decode(record: &str) -> Result<Tenant, ServiceError> {
-    serde_json::from_str(record)
-        .map_err(|e| QueueError::Reply(format!("tenant record: {e}")).into())
+    Ok(records::decode("tenant", record)?)
 }

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crate::delivery::cache::SubscriptionCache;
 use crate::metrics::{Metrics, SUBSCRIPTION_STATES};
 use crate::queue::{Queue, QueueError, QueueStats};
+use crate::routing::snapshot::SubscriptionCache;
 use crate::shutdown::Shutdown;
 
 pub const INTERVAL: Duration = Duration::from_secs(5);

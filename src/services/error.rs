@@ -1,7 +1,7 @@
 //! The one error of the `/v1` services (subscriptions, tenants, recovery): what went wrong in
 //! terms the HTTP edge maps to a status, never carrying a secret or another tenant's id.
 
-use crate::error::FieldError;
+use crate::field_error::FieldError;
 use crate::queue::QueueError;
 use crate::tenancy::Denied;
 

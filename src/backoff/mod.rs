@@ -12,7 +12,9 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::attempt::AttemptOutcome;
+pub mod attempt;
+
+pub use attempt::{Attempt, AttemptOutcome};
 
 /// No retry is scheduled sooner than this, so a zero jitter or `Retry-After: 0` cannot spin.
 const MIN_DELAY: Duration = Duration::from_secs(1);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::counts::{ALL, delivery_field, lag_count_field, lag_sum_field};
+use crate::metrics::minutes::{ALL, delivery_field, lag_count_field, lag_sum_field};
 use crate::metrics::{DELIVERY_OUTCOMES, IngestOutcome};
 use crate::tenancy::model::allows;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use crate::queue::{Queue, QueueError};
+use crate::queue::{Queue, QueueError, records};
 use crate::subscriptions::matching::{EventFacts, matches};
 use crate::subscriptions::model::Subscription;
 use crate::tenancy::Tenant;
@@ -174,7 +174,7 @@ impl SubscriptionCache {
             }
             let mut tenants = Vec::new();
             for record in self.queue.tenants_all().await? {
-                match crate::tenancy::service::decode(&record) {
+                match records::decode::<Tenant>("tenant", &record) {
                     Ok(tenant) => tenants.push(tenant),
                     Err(error) => tracing::error!(%error, "unreadable tenant record skipped"),
                 }

@@ -6,14 +6,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::series::{Scope, Series, build};
-use super::{Window, counts::minute_of};
-use crate::delivery::cache::SubscriptionCache;
+pub mod series;
+
+use crate::metrics::minutes::minute_of;
 use crate::queue::Queue;
-use crate::service_error::ServiceError;
+use crate::routing::snapshot::SubscriptionCache;
+use crate::services::error::ServiceError;
+use crate::services::subscriptions::Subscriptions;
 use crate::subscriptions::model::Backlog;
-use crate::subscriptions::service::Subscriptions;
 use crate::tenancy::Call;
+pub use series::Window;
+use series::{Scope, Series, build};
 
 /// The answer of `GET /v1/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

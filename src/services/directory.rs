@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::Principal;
-use super::keys::{AdminKey, digest, raw_digest};
-use super::model::TenantKey;
-use super::service::decode;
-use crate::queue::{Queue, QueueError};
+use crate::queue::{Queue, QueueError, records};
 use crate::secret::Secret;
+use crate::tenancy::Principal;
+use crate::tenancy::keys::{AdminKey, digest, raw_digest};
+use crate::tenancy::model::TenantKey;
 
 const CACHE_TTL: Duration = Duration::from_secs(1);
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -73,12 +72,11 @@ impl KeyDirectory {
         let Some(record) = self.queue.key_lookup(hex_digest).await? else {
             return Ok(None);
         };
-        let key: TenantKey = serde_json::from_str(&record)
-            .map_err(|e| QueueError::Reply(format!("key record: {e}")))?;
+        let key: TenantKey = records::decode("key", &record)?;
         let Some(tenant) = self.queue.tenant(&key.tenant).await? else {
             return Ok(None);
         };
-        let tenant = decode(&tenant).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let tenant = records::decode("tenant", &tenant)?;
         Ok(Some(Principal::Tenant {
             tenant,
             key_id: key.id,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::cache::{SubscriptionCache, Subscriptions};
+use super::snapshot::{SubscriptionCache, Subscriptions};
 use crate::event::EventHead;
 use crate::queue::{Partition, RoutableEvent, Routed, Take, Target};
 use crate::shutdown::Shutdown;

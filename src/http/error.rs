@@ -9,25 +9,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+pub use crate::field_error::FieldError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One thing wrong with a request, located by its field path (`events[2]`, `headers.Host`,
-/// `pageSize`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -91,62 +75,78 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Each error's status, the stable slug in its problem `type` (`urn:shiprelay:problem:<slug>`,
+/// documented in the README) and its title: the one table the three are read from.
+struct Kind {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+}
+
+const fn kind(status: StatusCode, slug: &'static str, title: &'static str) -> Kind {
+    Kind {
+        status,
+        slug,
+        title,
+    }
+}
+
 impl ApiError {
-    /// The stable slug in the problem `type` (`urn:shiprelay:problem:<slug>`), documented in the README.
-    pub fn slug(&self) -> &'static str {
+    fn kind(&self) -> Kind {
+        use StatusCode as S;
         match self {
-            ApiError::NotFound(_) => "not-found",
-            ApiError::MethodNotAllowed(_) => "method-not-allowed",
-            ApiError::PayloadTooLarge { .. } => "payload-too-large",
-            ApiError::RequestTimeout { .. } => "request-timeout",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "bad-request",
-            ApiError::ValidationFailed(_) => "validation-failed",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::UnsupportedMediaType => "unsupported-media-type",
-            ApiError::ApiKey(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::TooManyRequests { .. } => "too-many-requests",
+            ApiError::NotFound(_) => kind(S::NOT_FOUND, "not-found", "Not Found"),
+            ApiError::MethodNotAllowed(_) => kind(
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method Not Allowed",
+            ),
+            ApiError::PayloadTooLarge { .. } => kind(
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload Too Large",
+            ),
+            ApiError::RequestTimeout { .. } => {
+                kind(S::REQUEST_TIMEOUT, "request-timeout", "Request Timeout")
+            }
+            ApiError::Unauthorized(_) | ApiError::ApiKey(_) => {
+                kind(S::UNAUTHORIZED, "unauthorized", "Unauthorized")
+            }
+            ApiError::Unavailable { .. } => {
+                kind(S::SERVICE_UNAVAILABLE, "unavailable", "Service Unavailable")
+            }
+            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => {
+                kind(S::BAD_REQUEST, "bad-request", "Bad Request")
+            }
+            ApiError::ValidationFailed(_) => kind(
+                S::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Unprocessable Content",
+            ),
+            ApiError::Conflict(_) => kind(S::CONFLICT, "conflict", "Conflict"),
+            ApiError::UnsupportedMediaType => kind(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported Media Type",
+            ),
+            ApiError::Forbidden(_) => kind(S::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::TooManyRequests { .. } => kind(
+                S::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too Many Requests",
+            ),
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::NotFound(_) => "Not Found",
-            ApiError::MethodNotAllowed(_) => "Method Not Allowed",
-            ApiError::PayloadTooLarge { .. } => "Payload Too Large",
-            ApiError::RequestTimeout { .. } => "Request Timeout",
-            ApiError::Unauthorized(_) => "Unauthorized",
-            ApiError::Unavailable { .. } => "Service Unavailable",
-            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => "Bad Request",
-            ApiError::ValidationFailed(_) => "Unprocessable Content",
-            ApiError::Conflict(_) => "Conflict",
-            ApiError::UnsupportedMediaType => "Unsupported Media Type",
-            ApiError::ApiKey(_) => "Unauthorized",
-            ApiError::Forbidden(_) => "Forbidden",
-            ApiError::TooManyRequests { .. } => "Too Many Requests",
-        }
+    /// The stable slug in the problem `type` (`urn:shiprelay:problem:<slug>`).
+    pub fn slug(&self) -> &'static str {
+        self.kind().slug
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::BadRequest(_) | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::ApiKey(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-        }
+        self.kind().status
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -157,7 +157,7 @@ impl ResponseError for ApiError {
         };
         let problem = Problem {
             problem_type: format!("urn:shiprelay:problem:{}", self.slug()),
-            title: self.title().to_string(),
+            title: self.kind().title.to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
             errors,
