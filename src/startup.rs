@@ -11,7 +11,7 @@ use anyhow::Context;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::config::{Config, Role};
+use crate::config::{Config, Role, Settings};
 use crate::delivery::runtime::DeliveryRuntime;
 use crate::http::{self, AppState};
 use crate::ingest::Ingestor;
@@ -22,6 +22,12 @@ use crate::services::audit::AuditLog;
 use crate::services::directory::KeyDirectory;
 use crate::shutdown::Shutdown;
 
+/// The background tasks' stop signal and handles.
+type Background = (
+    tokio::sync::watch::Sender<bool>,
+    Vec<tokio::task::JoinHandle<()>>,
+);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -29,10 +35,7 @@ pub struct Application {
     delivery: Option<DeliveryRuntime>,
     /// The sampler and the minute-counts flusher, stopped after delivery (its last counts go
     /// out with the final flush).
-    background: (
-        tokio::sync::watch::Sender<bool>,
-        Vec<tokio::task::JoinHandle<()>>,
-    ),
+    background: Background,
     metrics_server: Option<ServerHandle>,
     shutdown_timeout: Duration,
 }
@@ -54,39 +57,7 @@ impl Application {
         let queue = Queue::connect(&settings.redis)
             .context("invalid Redis settings")?
             .counting_errors(metrics.redis_errors.clone(), "http");
-        let role = settings.server.role;
-        let metrics_on_main = settings.metrics.listen.is_empty();
-        let document = openapi_document(role, metrics_on_main);
-        let sources = config.sources.clone();
-        let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
-        let ingest_queue = queue.clone();
-        // One snapshot for every HTTP worker thread's enqueue.
-        let ingest_subscriptions = crate::routing::snapshot::SubscriptionCache::new(queue.clone())
-            .counting_unreadable(metrics.unreadable_records.clone());
-        let state = web::Data::new(AppState {
-            queue: queue.clone(),
-            metrics: metrics.clone(),
-            max_body_bytes: settings.server.max_body_bytes,
-            body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
-            retry_after_secs: settings.redis.retry_after_secs,
-            keys: KeyDirectory::new(queue.clone(), &settings.api.keys),
-            requests_per_second_per_key: settings.api.requests_per_second_per_key,
-            audit: AuditLog {
-                queue: queue.clone(),
-                max_len: settings.api.audit_len,
-            },
-            subscription_cache: crate::routing::snapshot::SubscriptionCache::new(queue.clone()),
-            api_max_body_bytes: settings.api.max_body_bytes,
-            idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
-            secret_rotation_grace: chrono::Duration::seconds(
-                i64::try_from(settings.api.secret_rotation_grace_secs).unwrap_or(i64::MAX / 1000),
-            ),
-            source_ids,
-            allow_private_targets: settings.delivery.allow_private_targets,
-            routes: http::openapi::RouteTable::from_document(&document),
-            openapi_json: document.to_string(),
-        });
-        let queue = state.queue.clone();
+        let state = web::Data::new(app_state(settings, &queue, &metrics, source_ids));
         refuse_old_redis(&queue).await?;
         // `shiprelay_partition_up` is true from the first scrape on, not 0 until a probe.
         metrics.set_partitions_up(&queue.partitions_up().await);
@@ -94,84 +65,19 @@ impl Application {
             tracing::warn!(%error, "could not copy the subscriptions version into the partitions yet");
         }
         adopt_existing_subscriptions(&state).await;
-        let mut server = HttpServer::new(move || {
-            let app = App::new()
-                .into_utoipa_app()
-                .configure(|config| http::services(config, role, metrics_on_main))
-                .into_app()
-                .configure(http::extractor_config)
-                .wrap(from_fn(http::correlation::middleware))
-                .app_data(state.clone())
-                .default_service(web::to(http::fallback));
-            if !role.serves_api() {
-                return app;
-            }
-            let app = app.configure(http::console::configure);
-            // Per HTTP worker thread: ingest has its own Redis connection and enqueue task here,
-            // so a provider request never waits for another thread to be scheduled.
-            let ingest_queue = ingest_queue
-                .separate()
-                .expect("Queue::connect accepted these settings");
-            app.app_data(web::Data::new(
-                Ingestor::new(
-                    sources.clone(),
-                    ingest_queue,
-                    ingest_subscriptions.clone(),
-                    dedupe_ttl_secs,
-                )
-                .expect("Queue::connect accepted these settings"),
-            ))
-        })
-        .client_request_timeout(Duration::from_secs(settings.server.header_timeout_secs))
-        .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .disable_signals();
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let delivery = if role.delivers() {
-            for partition in queue.partitions() {
-                if let Err(error) = partition.ensure_groups().await {
-                    // Not fatal: the loops create the groups once Redis answers.
-                    tracing::warn!(%error, partition = partition.index, "could not create consumer groups yet");
-                    break;
-                }
-            }
-            Some(DeliveryRuntime::start(
-                queue.clone(),
-                &settings.delivery,
-                &settings.redis,
-                settings.api.audit_len,
-                metrics.clone(),
-            )?)
-        } else {
-            None
+        let role = settings.server.role;
+        let delivery = match role.delivers() {
+            true => Some(start_delivery(settings, &queue, &metrics).await?),
+            false => None,
         };
-        let (stop_sampler, shutdown) = Shutdown::channel();
-        let sampler = Sampler {
-            queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
-            metrics: metrics.clone(),
-            interval: Duration::from_secs(settings.metrics.sample_interval_secs),
-        };
-        let flusher = crate::recording::flush::Flusher {
-            queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
-            counts: metrics.minutes.clone(),
-        };
-        let background = (
-            stop_sampler,
-            vec![
-                tokio::spawn(sampler.run(shutdown.clone())),
-                tokio::spawn(flusher.run(shutdown)),
-            ],
-        );
-        let metrics_server = if metrics_on_main {
-            None
-        } else {
-            Some(metrics_server(&settings.metrics.listen, metrics)?)
+        let background = start_background(settings, &queue, &metrics);
+        let metrics_server = match settings.metrics.listen.is_empty() {
+            true => None,
+            false => Some(metrics_server(&settings.metrics.listen, metrics.clone())?),
         };
         Ok(Application {
             port,
-            server: server.run(),
+            server: http_server(&config, listener, state, &metrics)?,
             role,
             delivery,
             background,
@@ -271,6 +177,138 @@ async fn adopt_existing_subscriptions(state: &AppState) {
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "could not index subscriptions by tenant"),
     }
+}
+
+/// What every HTTP handler shares.
+fn app_state(
+    settings: &Settings,
+    queue: &Queue,
+    metrics: &Metrics,
+    source_ids: Vec<String>,
+) -> AppState {
+    let document = openapi_document(settings.server.role, settings.metrics.listen.is_empty());
+    AppState {
+        queue: queue.clone(),
+        metrics: metrics.clone(),
+        max_body_bytes: settings.server.max_body_bytes,
+        body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
+        retry_after_secs: settings.redis.retry_after_secs,
+        keys: KeyDirectory::new(queue.clone(), &settings.api.keys),
+        requests_per_second_per_key: settings.api.requests_per_second_per_key,
+        audit: AuditLog {
+            queue: queue.clone(),
+            max_len: settings.api.audit_len,
+        },
+        subscription_cache: crate::routing::snapshot::SubscriptionCache::new(queue.clone()),
+        api_max_body_bytes: settings.api.max_body_bytes,
+        idempotency_ttl_secs: settings.api.idempotency_ttl_secs,
+        secret_rotation_grace: chrono::Duration::seconds(
+            i64::try_from(settings.api.secret_rotation_grace_secs).unwrap_or(i64::MAX / 1000),
+        ),
+        source_ids,
+        allow_private_targets: settings.delivery.allow_private_targets,
+        routes: http::openapi::RouteTable::from_document(&document),
+        openapi_json: document.to_string(),
+    }
+}
+
+/// The HTTP server on `listener`, running: the routes of the role, the console, and per worker
+/// thread an ingest of its own.
+fn http_server(
+    config: &Config,
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    metrics: &Metrics,
+) -> anyhow::Result<Server> {
+    let settings = &config.settings;
+    let role = settings.server.role;
+    let metrics_on_main = settings.metrics.listen.is_empty();
+    let sources = config.sources.clone();
+    let dedupe_ttl_secs = settings.ingest.dedupe_ttl_secs;
+    let ingest_queue = state.queue.clone();
+    // One snapshot for every HTTP worker thread's enqueue.
+    let ingest_subscriptions =
+        crate::routing::snapshot::SubscriptionCache::new(state.queue.clone())
+            .counting_unreadable(metrics.unreadable_records.clone());
+    let mut server = HttpServer::new(move || {
+        let app = App::new()
+            .into_utoipa_app()
+            .configure(|config| http::services(config, role, metrics_on_main))
+            .into_app()
+            .configure(http::extractor_config)
+            .wrap(from_fn(http::correlation::middleware))
+            .app_data(state.clone())
+            .default_service(web::to(http::fallback));
+        if !role.serves_api() {
+            return app;
+        }
+        let app = app.configure(http::console::configure);
+        // Per HTTP worker thread: ingest has its own Redis connection and enqueue task here,
+        // so a provider request never waits for another thread to be scheduled.
+        let ingest_queue = ingest_queue
+            .separate()
+            .expect("Queue::connect accepted these settings");
+        app.app_data(web::Data::new(
+            Ingestor::new(
+                sources.clone(),
+                ingest_queue,
+                ingest_subscriptions.clone(),
+                dedupe_ttl_secs,
+            )
+            .expect("Queue::connect accepted these settings"),
+        ))
+    })
+    .client_request_timeout(Duration::from_secs(settings.server.header_timeout_secs))
+    .listen(listener)?
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .disable_signals();
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}
+
+/// Creates the consumer groups and starts a router, a worker and a scheduler per partition.
+async fn start_delivery(
+    settings: &Settings,
+    queue: &Queue,
+    metrics: &Metrics,
+) -> anyhow::Result<DeliveryRuntime> {
+    for partition in queue.partitions() {
+        if let Err(error) = partition.ensure_groups().await {
+            // Not fatal: the loops create the groups once Redis answers.
+            tracing::warn!(%error, partition = partition.index, "could not create consumer groups yet");
+            break;
+        }
+    }
+    DeliveryRuntime::start(
+        queue.clone(),
+        &settings.delivery,
+        &settings.redis,
+        settings.api.audit_len,
+        metrics.clone(),
+    )
+}
+
+/// Starts the sampler and the minute-counts flusher.
+fn start_background(settings: &Settings, queue: &Queue, metrics: &Metrics) -> Background {
+    let (stop_sampler, shutdown) = Shutdown::channel();
+    let sampler = Sampler {
+        queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
+        metrics: metrics.clone(),
+        interval: Duration::from_secs(settings.metrics.sample_interval_secs),
+    };
+    let flusher = crate::recording::flush::Flusher {
+        queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
+        counts: metrics.minutes.clone(),
+    };
+    (
+        stop_sampler,
+        vec![
+            tokio::spawn(sampler.run(shutdown.clone())),
+            tokio::spawn(flusher.run(shutdown)),
+        ],
+    )
 }
 
 /// The OpenAPI document of every route `http::services` registers for `role`.

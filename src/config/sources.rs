@@ -235,47 +235,8 @@ fn generic_scheme(s: &SourceSettings, check: &mut Checker) -> Option<Scheme> {
     let built = match scheme {
         "hub-sha1" => Scheme::hub_sha1(),
         "hub-sha256" => Scheme::hub_sha256(),
-        "hmac" => Scheme::Hmac(HmacScheme {
-            header: check
-                .require("signature_header", &s.signature_header, "by scheme `hmac`")
-                .to_string(),
-            digest: match s.algorithm.as_deref().unwrap_or("sha256") {
-                "sha256" => Digest::Sha256,
-                "sha1" => Digest::Sha1,
-                other => {
-                    check.fail("algorithm", format!("`{other}`: expected sha256 or sha1"));
-                    Digest::Sha256
-                }
-            },
-            encoding: match s.encoding.as_deref().unwrap_or("hex") {
-                "hex" => Encoding::Hex,
-                "base64" => Encoding::Base64,
-                other => {
-                    check.fail("encoding", format!("`{other}`: expected hex or base64"));
-                    Encoding::Hex
-                }
-            },
-            prefix: s.signature_prefix.clone().filter(|p| !p.is_empty()),
-            prefix_optional: false,
-        }),
-        "standard-webhooks" => {
-            let engine = base64::engine::general_purpose::STANDARD;
-            let undecodable = s.secrets.iter().any(|secret| {
-                let key = secret.expose();
-                engine
-                    .decode(key.strip_prefix("whsec_").unwrap_or(key))
-                    .is_err()
-            });
-            if undecodable {
-                check.fail(
-                    "secrets",
-                    "Standard Webhooks secrets are `whsec_` + base64; one is not valid base64",
-                );
-            }
-            Scheme::StandardWebhooks {
-                tolerance_secs: tolerance,
-            }
-        }
+        "hmac" => Scheme::Hmac(hmac_scheme(s, check)),
+        "standard-webhooks" => standard_webhooks_scheme(s, check, tolerance),
         "stripe" => Scheme::Stripe {
             header: s
                 .signature_header
@@ -310,6 +271,53 @@ fn generic_scheme(s: &SourceSettings, check: &mut Checker) -> Option<Scheme> {
         }
     };
     Some(built)
+}
+
+/// `scheme = "hmac"`: its header, digest, encoding and prefix.
+fn hmac_scheme(s: &SourceSettings, check: &mut Checker) -> HmacScheme {
+    HmacScheme {
+        header: check
+            .require("signature_header", &s.signature_header, "by scheme `hmac`")
+            .to_string(),
+        digest: match s.algorithm.as_deref().unwrap_or("sha256") {
+            "sha256" => Digest::Sha256,
+            "sha1" => Digest::Sha1,
+            other => {
+                check.fail("algorithm", format!("`{other}`: expected sha256 or sha1"));
+                Digest::Sha256
+            }
+        },
+        encoding: match s.encoding.as_deref().unwrap_or("hex") {
+            "hex" => Encoding::Hex,
+            "base64" => Encoding::Base64,
+            other => {
+                check.fail("encoding", format!("`{other}`: expected hex or base64"));
+                Encoding::Hex
+            }
+        },
+        prefix: s.signature_prefix.clone().filter(|p| !p.is_empty()),
+        prefix_optional: false,
+    }
+}
+
+/// `scheme = "standard-webhooks"`: every secret must be `whsec_` + base64.
+fn standard_webhooks_scheme(s: &SourceSettings, check: &mut Checker, tolerance: u64) -> Scheme {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let undecodable = s.secrets.iter().any(|secret| {
+        let key = secret.expose();
+        engine
+            .decode(key.strip_prefix("whsec_").unwrap_or(key))
+            .is_err()
+    });
+    if undecodable {
+        check.fail(
+            "secrets",
+            "Standard Webhooks secrets are `whsec_` + base64; one is not valid base64",
+        );
+    }
+    Scheme::StandardWebhooks {
+        tolerance_secs: tolerance,
+    }
 }
 
 /// The optional fields a source may set, and who they belong to (for the error message); `None`

@@ -21,16 +21,38 @@ impl std::fmt::Display for Problem {
 }
 
 pub(super) fn validate(s: &Settings) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let mut check = |ok: bool, path: &str, message: String| {
+    let mut checks = Checks(Vec::new());
+    for section in [
+        server,
+        redis_connection,
+        observability,
+        retention,
+        api,
+        delivery,
+        ingest_and_log,
+    ] {
+        section(s, &mut checks);
+    }
+    checks.0
+}
+
+/// The problems found so far.
+struct Checks(Vec<Problem>);
+
+impl Checks {
+    fn check(&mut self, ok: bool, path: &str, message: String) {
         if !ok {
-            problems.push(Problem {
+            self.0.push(Problem {
                 path: path.into(),
                 message,
             });
         }
-    };
-    check(
+    }
+}
+
+/// `server.*`.
+fn server(s: &Settings, c: &mut Checks) {
+    c.check(
         s.server.listen.parse::<SocketAddr>().is_ok(),
         "server.listen",
         format!(
@@ -38,7 +60,7 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             s.server.listen
         ),
     );
-    check(
+    c.check(
         (1..=64 * 1024 * 1024).contains(&s.server.max_body_bytes),
         "server.max_body_bytes",
         "must be between 1 and 67108864 (64 MiB)".into(),
@@ -47,12 +69,16 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         ("server.header_timeout_secs", s.server.header_timeout_secs),
         ("server.body_timeout_secs", s.server.body_timeout_secs),
     ] {
-        check(
+        c.check(
             (1..=3600).contains(&secs),
             path,
             "must be between 1 and 3600 seconds".into(),
         );
     }
+}
+
+/// Where Redis is and how it is named and reached.
+fn redis_connection(s: &Settings, c: &mut Checks) {
     let is_redis_url = |url: &str| {
         redis::parse_redis_url(url).is_some()
             && ["redis", "rediss", "unix", "redis+unix"]
@@ -60,20 +86,20 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
                 .any(|scheme| url.starts_with(&format!("{scheme}:")))
     };
     match s.redis.mode {
-        super::RedisMode::Single => check(
+        super::RedisMode::Single => c.check(
             is_redis_url(&s.redis.url),
             "redis.url",
             "not a Redis URL (redis://host:port[/db], rediss://..., unix:///path)".into(),
         ),
         super::RedisMode::Cluster => {
-            check(
+            c.check(
                 !s.redis.urls.is_empty(),
                 "redis.urls",
                 "`mode = \"cluster\"` needs the seed nodes: urls = [\"redis://host:port\", ...]"
                     .into(),
             );
             for (i, url) in s.redis.urls.iter().enumerate() {
-                check(
+                c.check(
                     is_redis_url(url)
                         && (url.starts_with("redis://") || url.starts_with("rediss://")),
                     &format!("redis.urls[{i}]"),
@@ -82,12 +108,12 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             }
         }
     }
-    check(
+    c.check(
         (1..=1024).contains(&s.redis.partitions),
         "redis.partitions",
         "must be between 1 and 1024".into(),
     );
-    check(
+    c.check(
         !s.redis.prefix.is_empty()
             && s.redis
                 .prefix
@@ -96,12 +122,16 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         "redis.prefix",
         "must be non-empty: letters, digits, `-`, `_`, `.`, `:`".into(),
     );
-    check(
+    c.check(
         s.redis.command_timeout_ms > 0 && s.redis.connect_timeout_ms > 0,
         "redis",
         "connect_timeout_ms and command_timeout_ms must be positive".into(),
     );
-    check(
+}
+
+/// `metrics.*` and `telemetry.*`.
+fn observability(s: &Settings, c: &mut Checks) {
+    c.check(
         s.metrics.listen.is_empty() || s.metrics.listen.parse::<SocketAddr>().is_ok(),
         "metrics.listen",
         format!(
@@ -110,14 +140,14 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         ),
     );
     for (path, message) in s.telemetry.problems() {
-        check(false, path, message);
+        c.check(false, path, message);
     }
-    check(
+    c.check(
         s.metrics.sample_interval_secs >= 1,
         "metrics.sample_interval_secs",
         "must be at least 1".into(),
     );
-    check(
+    c.check(
         s.metrics.max_tenant_labels <= MAX_TENANT_LABELS,
         "metrics.max_tenant_labels",
         format!(
@@ -125,7 +155,11 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
              outcome and a lag histogram); 0 counts every tenant as `_other`"
         ),
     );
-    check(
+}
+
+/// What Redis keeps, and for how long.
+fn retention(s: &Settings, c: &mut Checks) {
+    c.check(
         s.redis.wait_timeout_ms < s.redis.command_timeout_ms,
         "redis.wait_timeout_ms",
         "must be shorter than redis.command_timeout_ms (the enqueue and its WAIT share it)".into(),
@@ -139,9 +173,9 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
         (s.redis.idle_consumer_secs, "redis.idle_consumer_secs"),
         (s.redis.wait_timeout_ms, "redis.wait_timeout_ms"),
     ] {
-        check(value > 0, path, "must be positive".into());
+        c.check(value > 0, path, "must be positive".into());
     }
-    check(
+    c.check(
         s.redis.events_retention_secs > s.delivery.max_age_secs,
         "redis.events_retention_secs",
         format!(
@@ -150,7 +184,11 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             s.delivery.max_age_secs
         ),
     );
-    check(
+}
+
+/// How `/metrics` is served, and `api.*`.
+fn api(s: &Settings, c: &mut Checks) {
+    c.check(
         s.metrics.listen.is_empty() == s.metrics.public,
         "metrics.listen",
         "`metrics.listen = \"\"` and `metrics.public = true` go together: both serve /metrics on the \
@@ -158,7 +196,7 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             .into(),
     );
     for (i, key) in s.api.keys.iter().enumerate() {
-        check(
+        c.check(
             crate::tenancy::keys::is_valid_admin_entry(key.expose())
                 && key.expose().len() >= MIN_API_KEY_LEN
                 && key.expose().bytes().all(|b| b.is_ascii_graphic()),
@@ -169,33 +207,37 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             ),
         );
     }
-    check(
+    c.check(
         s.api.audit_len >= 100,
         "api.audit_len",
         "must be at least 100".into(),
     );
-    check(
+    c.check(
         (1..=16 * 1024 * 1024).contains(&s.api.max_body_bytes),
         "api.max_body_bytes",
         "must be between 1 and 16777216 (16 MiB)".into(),
     );
-    check(
+    c.check(
         s.api.idempotency_ttl_secs > 0,
         "api.idempotency_ttl_secs",
         "must be positive".into(),
     );
+}
+
+/// `delivery.*`.
+fn delivery(s: &Settings, c: &mut Checks) {
     let d = &s.delivery;
-    check(
+    c.check(
         d.concurrency >= 1 && d.per_subscription_in_flight >= 1,
         "delivery",
         "concurrency and per_subscription_in_flight must be at least 1".into(),
     );
-    check(
+    c.check(
         d.timeout_secs >= 1,
         "delivery.timeout_secs",
         "must be at least 1".into(),
     );
-    check(
+    c.check(
         d.visibility_timeout_secs >= d.timeout_secs + 5,
         "delivery.visibility_timeout_secs",
         format!(
@@ -203,32 +245,36 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             d.timeout_secs
         ),
     );
-    check(
+    c.check(
         d.retry_base_ms >= 1 && d.retry_cap_secs * 1000 >= d.retry_base_ms,
         "delivery.retry_base_ms",
         "must be at least 1 and not above retry_cap_secs".into(),
     );
-    check(
+    c.check(
         d.max_attempts >= 1,
         "delivery.max_attempts",
         "must be at least 1".into(),
     );
-    check(
+    c.check(
         d.max_age_secs >= 1,
         "delivery.max_age_secs",
         "must be at least 1".into(),
     );
-    check(
+    c.check(
         d.attempts_log_len >= 1,
         "delivery.attempts_log_len",
         "must be at least 1".into(),
     );
-    check(
+}
+
+/// `ingest.*` and `log.*`.
+fn ingest_and_log(s: &Settings, c: &mut Checks) {
+    c.check(
         s.ingest.dedupe_ttl_secs > 0,
         "ingest.dedupe_ttl_secs",
         "must be positive".into(),
     );
-    check(
+    c.check(
         tracing_subscriber::EnvFilter::try_new(&s.log.level).is_ok(),
         "log.level",
         format!(
@@ -236,7 +282,6 @@ pub(super) fn validate(s: &Settings) -> Vec<Problem> {
             s.log.level
         ),
     );
-    problems
 }
 
 /// `sources.0.secret` -> `sources[0].secret`, the form every other problem uses.

@@ -9,9 +9,15 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use super::admission::Horizons;
+use super::admit::Admission;
+use super::destination::Destinations;
+use super::destination::http::{HttpConfig, HttpDestination};
+use super::limits::Limits;
 use super::schedule::Scheduler;
-use super::sender::{Sender, SenderConfig};
-use super::worker::{Limits, Worker, WorkerSettings};
+use super::settle::Settler;
+use super::take::Taker;
+use super::worker::Worker;
 use crate::backoff::RetryPolicy;
 use crate::config::{DeliverySettings, RedisSettings};
 use crate::metrics::Metrics;
@@ -25,6 +31,17 @@ pub struct DeliveryRuntime {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// What every partition's worker of a process shares.
+struct Shared {
+    consumer: String,
+    cache: SubscriptionCache,
+    destinations: Arc<Destinations>,
+    pool: Arc<Semaphore>,
+    limits: Arc<Limits>,
+    metrics: Metrics,
+    audit_len: usize,
+}
+
 impl DeliveryRuntime {
     pub fn start(
         queue: Queue,
@@ -36,58 +53,40 @@ impl DeliveryRuntime {
         let (stop, shutdown) = Shutdown::channel();
         let errors = metrics.redis_errors.clone();
         let area = |name: &'static str| queue.counting_errors(errors.clone(), name);
-        let consumer = consumer_name();
-        let cache = SubscriptionCache::new(area("deliver"))
-            .counting_unreadable(metrics.unreadable_records.clone());
-        let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
-        let sender = Sender::new(SenderConfig {
+        let http = HttpDestination::new(HttpConfig {
             timeout: Duration::from_secs(delivery.timeout_secs),
             allow_private_targets: delivery.allow_private_targets,
             user_agent: format!("shiprelay/{} (+webhook relay)", env!("CARGO_PKG_VERSION")),
             max_excerpt_bytes: delivery.response_excerpt_bytes,
             max_idle_per_host: delivery.concurrency,
         })?;
-        let settings = WorkerSettings {
-            policy: RetryPolicy {
-                base: Duration::from_millis(delivery.retry_base_ms),
-                cap: Duration::from_secs(delivery.retry_cap_secs),
-                max_attempts: delivery.max_attempts,
-                max_age: Duration::from_secs(delivery.max_age_secs),
-                max_retry_after: Duration::from_secs(delivery.max_retry_after_secs),
-            },
-            concurrency: delivery.concurrency,
-            per_subscription_in_flight: delivery.per_subscription_in_flight,
-            visibility_timeout,
-            disable_after_failing: chrono::Duration::seconds(
-                i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
-            ),
-            attempts_log_len: delivery.attempts_log_len,
+        let shared = Shared {
+            consumer: consumer_name(),
+            cache: SubscriptionCache::new(area("deliver"))
+                .counting_unreadable(metrics.unreadable_records.clone()),
+            destinations: Arc::new(Destinations { http }),
+            pool: Arc::new(Semaphore::new(delivery.concurrency)),
+            limits: Arc::new(Limits::default()),
+            metrics: metrics.clone(),
             audit_len,
         };
-        let sender = Arc::new(sender);
-        let pool = Arc::new(Semaphore::new(delivery.concurrency));
-        let limits = Arc::new(Limits::default());
+        let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
         let mut tasks = Vec::new();
         // A router, a worker and a scheduler per partition: each blocks on its own streams.
         for index in 0..queue.partition_count() {
             let part = |name: &'static str| area(name).partition(index);
             let router = Router {
                 queue: part("route").dedicated()?,
-                cache: cache.clone(),
-                consumer: consumer.clone(),
+                cache: shared.cache.clone(),
+                consumer: shared.consumer.clone(),
                 visibility_timeout,
             };
-            let worker = Worker {
-                queue: part("deliver"),
-                reader: part("deliver").dedicated()?,
-                pool: pool.clone(),
-                limits: limits.clone(),
-                cache: cache.clone(),
-                sender: sender.clone(),
-                consumer: consumer.clone(),
-                metrics: metrics.clone(),
-                settings: settings.clone(),
-            };
+            let taker = Taker::new(
+                part("deliver").dedicated()?,
+                shared.consumer.clone(),
+                visibility_timeout,
+            );
+            let worker = worker(&shared, delivery, part("deliver"));
             let scheduler = Scheduler {
                 queue: part("schedule"),
                 events_retention: Duration::from_secs(redis.events_retention_secs),
@@ -96,15 +95,16 @@ impl DeliveryRuntime {
                 idle_consumer: Duration::from_secs(redis.idle_consumer_secs),
             };
             tasks.push(tokio::spawn(router.run(shutdown.clone())));
-            tasks.push(tokio::spawn(worker.run(shutdown.clone())));
+            tasks.push(tokio::spawn(worker.run(taker, shutdown.clone())));
             tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
         }
         let upgrade = crate::upgrade::Upgrade {
             queue: area("upgrade"),
-            owner: consumer.clone(),
+            owner: shared.consumer.clone(),
             visibility_timeout,
         };
         tasks.push(tokio::spawn(upgrade.run(shutdown.clone())));
+        let consumer = &shared.consumer;
         tracing::info!(%consumer, partitions = queue.partition_count(), "delivery started");
         Ok(DeliveryRuntime { stop, tasks })
     }
@@ -134,4 +134,39 @@ fn consumer_name() -> String {
         std::process::id(),
         rand::random::<u16>()
     )
+}
+
+/// One partition's worker, on `queue` (settling, parking, reserving slots).
+fn worker(shared: &Shared, delivery: &DeliverySettings, queue: crate::queue::Partition) -> Worker {
+    let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
+    Worker {
+        admission: Admission {
+            queue: queue.clone(),
+            pool: shared.pool.clone(),
+            limits: shared.limits.clone(),
+            per_subscription_in_flight: delivery.per_subscription_in_flight,
+            horizons: Horizons::for_visibility(visibility_timeout),
+            metrics: shared.metrics.clone(),
+        },
+        destinations: shared.destinations.clone(),
+        settler: Settler {
+            queue,
+            metrics: shared.metrics.clone(),
+            attempts_log_len: delivery.attempts_log_len,
+            audit_len: shared.audit_len,
+            disable_after_failing: chrono::Duration::seconds(
+                i64::try_from(delivery.disable_after_failing_secs).unwrap_or(i64::MAX / 1000),
+            ),
+        },
+        cache: shared.cache.clone(),
+        metrics: shared.metrics.clone(),
+        policy: RetryPolicy {
+            base: Duration::from_millis(delivery.retry_base_ms),
+            cap: Duration::from_secs(delivery.retry_cap_secs),
+            max_attempts: delivery.max_attempts,
+            max_age: Duration::from_secs(delivery.max_age_secs),
+            max_retry_after: Duration::from_secs(delivery.max_retry_after_secs),
+        },
+        concurrency: delivery.concurrency,
+    }
 }

@@ -25,7 +25,7 @@ pub struct Entry {
     pub fields: HashMap<String, String>,
 }
 
-/// A job for `append_jobs.lua`.
+/// A job for the `append_jobs` entry of `deliveries.lua`.
 struct Appended<'a> {
     /// The dead letter it comes from (`""`: none).
     dead_entry: &'a str,

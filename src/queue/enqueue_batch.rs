@@ -1,6 +1,6 @@
 //! One enqueue script call: a batch of provider requests, each deduplicated on its own key, its
 //! events stored once in its partition and fanned out there when its snapshot is current (see
-//! `enqueue.lua`); then, with `redis.wait_replicas`, the `WAIT` on the connection that wrote.
+//! `deliveries.lua`, entry `enqueue`); then, with `redis.wait_replicas`, the `WAIT` on the connection that wrote.
 
 use super::{Partition, Queue, QueueError};
 use crate::event::Event;

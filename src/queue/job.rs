@@ -28,7 +28,7 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_entry: Option<String>,
     /// The subject of the lane the job heads, when its subscription wants order per subject (see
-    /// `lane.lua`): settling it lets the lane's next job out.
+    /// `deliveries.lua`): settling it lets the lane's next job out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lane: Option<String>,
     /// The slot (ms, Redis's clock) its rate limit reserved for this attempt, when it was parked

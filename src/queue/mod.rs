@@ -117,24 +117,42 @@ pub struct Queue {
     errors: Option<(prometheus::IntCounterVec, &'static str)>,
 }
 
-/// A script made of `lane.lua` (the lane functions) and these files, under one `#!lua` shebang
-/// (which makes Redis refuse a script up front when it is out of memory).
-macro_rules! with_lanes {
-    ($($file:literal),+) => {
-        concat!("#!lua\n", include_str!("lane.lua"), $(include_str!($file)),+)
-    };
+/// The deliveries library (`deliveries.lua`): one script, cached by its SHA, with one entry per
+/// operation, named as its first argument.
+const DELIVERIES: &str = include_str!("deliveries.lua");
+
+/// An entry of a library script: invoked like a script of its own, with the entry's name put
+/// first (the library takes it off before the entry reads its arguments).
+struct LibraryEntry {
+    script: redis::Script,
+    name: &'static str,
+}
+
+impl LibraryEntry {
+    fn of(library: &str, name: &'static str) -> LibraryEntry {
+        LibraryEntry {
+            script: redis::Script::new(library),
+            name,
+        }
+    }
+
+    fn prepare_invoke(&self) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(self.name);
+        invocation
+    }
 }
 
 struct Scripts {
-    enqueue: redis::Script,
+    enqueue: LibraryEntry,
     append_targeted: redis::Script,
     subscription_replace: redis::Script,
-    fan_out: redis::Script,
-    settle: redis::Script,
-    attempt_record: redis::Script,
-    settle_together: redis::Script,
+    fan_out: LibraryEntry,
+    settle: LibraryEntry,
+    attempt_record: LibraryEntry,
+    settle_together: LibraryEntry,
     pump: redis::Script,
-    append_jobs: redis::Script,
+    append_jobs: LibraryEntry,
     park: redis::Script,
     rate_reserve: redis::Script,
     rate_admit: redis::Script,
@@ -169,23 +187,15 @@ impl Queue {
             replication: (settings.wait_replicas > 0)
                 .then_some((settings.wait_replicas, settings.wait_timeout_ms)),
             scripts: Arc::new(Scripts {
-                enqueue: redis::Script::new(with_lanes!("enqueue.lua")),
+                enqueue: LibraryEntry::of(DELIVERIES, "enqueue"),
                 append_targeted: redis::Script::new(include_str!("append_targeted.lua")),
                 subscription_replace: redis::Script::new(include_str!("subscription_replace.lua")),
-                fan_out: redis::Script::new(with_lanes!("fan_out.lua")),
-                settle: redis::Script::new(with_lanes!("settle.lua", "settle_alone.lua")),
-                attempt_record: redis::Script::new(concat!(
-                    "#!lua\n",
-                    include_str!("record.lua"),
-                    include_str!("attempt_record.lua")
-                )),
-                settle_together: redis::Script::new(with_lanes!(
-                    "record.lua",
-                    "settle.lua",
-                    "settle_together.lua"
-                )),
+                fan_out: LibraryEntry::of(DELIVERIES, "fan_out"),
+                settle: LibraryEntry::of(DELIVERIES, "settle"),
+                attempt_record: LibraryEntry::of(DELIVERIES, "attempt_record"),
+                settle_together: LibraryEntry::of(DELIVERIES, "settle_together"),
                 pump: redis::Script::new(include_str!("pump.lua")),
-                append_jobs: redis::Script::new(with_lanes!("append_jobs.lua")),
+                append_jobs: LibraryEntry::of(DELIVERIES, "append_jobs"),
                 park: redis::Script::new(include_str!("park.lua")),
                 rate_reserve: redis::Script::new(include_str!("rate_reserve.lua")),
                 rate_admit: redis::Script::new(include_str!("rate_admit.lua")),

@@ -138,27 +138,7 @@ impl Recovery<'_> {
         call: &Call,
         request: RedriveRequest,
     ) -> Result<RedriveResult, ServiceError> {
-        let chosen = [
-            request.ids.is_some(),
-            request.subscription_id.is_some(),
-            request.all == Some(true),
-        ];
-        if chosen.iter().filter(|c| **c).count() != 1 {
-            return Err(ServiceError::invalid(
-                "(body)",
-                "give exactly one of `ids`, `subscriptionId` or `all: true`",
-            ));
-        }
-        if request
-            .cursor
-            .as_deref()
-            .is_some_and(|c| Position::parse(c).is_none())
-        {
-            return Err(ServiceError::invalid(
-                "cursor",
-                "is not a cursor this API returned",
-            ));
-        }
+        check_redrive(&request)?;
         let visible = self.visible(call).await?;
         if let Some(subscription) = &request.subscription_id
             && visible.get(subscription).is_none()
@@ -182,19 +162,7 @@ impl Recovery<'_> {
         let mut pairs: Vec<(String, Job)> = chosen
             .into_iter()
             .filter(|e| reachable(call, &visible, &e.job))
-            .map(|e| {
-                // A redriven job joins the tail of its lane if its subscription wants order now.
-                let lane = visible
-                    .get(&e.job.subscription_id)
-                    .and_then(|s| s.lane_of(e.job.subject.as_deref()));
-                (
-                    e.id,
-                    Job {
-                        lane,
-                        ..e.job.fresh()
-                    },
-                )
-            })
+            .map(|e| (e.id, redriven_job(&visible, e.job)))
             .collect();
         // In their original order (dead letters are read newest first).
         pairs.sort_by_key(|(id, _)| Position::parse(id).map(|p| (p.id, p.partition)));
@@ -267,5 +235,43 @@ impl Recovery<'_> {
             .record(call, &tenant, "dead_letters.deleted", id)
             .await;
         Ok(())
+    }
+}
+
+/// A redrive names exactly one selection, and a cursor this API returned.
+fn check_redrive(request: &RedriveRequest) -> Result<(), ServiceError> {
+    let chosen = [
+        request.ids.is_some(),
+        request.subscription_id.is_some(),
+        request.all == Some(true),
+    ];
+    if chosen.iter().filter(|c| **c).count() != 1 {
+        return Err(ServiceError::invalid(
+            "(body)",
+            "give exactly one of `ids`, `subscriptionId` or `all: true`",
+        ));
+    }
+    if request
+        .cursor
+        .as_deref()
+        .is_some_and(|c| Position::parse(c).is_none())
+    {
+        return Err(ServiceError::invalid(
+            "cursor",
+            "is not a cursor this API returned",
+        ));
+    }
+    Ok(())
+}
+
+/// A dead letter's job as it is redriven: fresh, and at the tail of its lane if its subscription
+/// wants order now.
+fn redriven_job(visible: &Subscriptions, job: Job) -> Job {
+    let lane = visible
+        .get(&job.subscription_id)
+        .and_then(|s| s.lane_of(job.subject.as_deref()));
+    Job {
+        lane,
+        ..job.fresh()
     }
 }

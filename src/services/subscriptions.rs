@@ -19,7 +19,6 @@ use crate::tenancy::{Call, Tenant};
 /// How long the subscribe-time DNS check may take.
 pub const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-
 /// Randomness the service needs, passed in so tests can fix it.
 pub struct Random {
     pub u128: Box<dyn FnMut() -> u128 + Send>,
