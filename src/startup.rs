@@ -157,7 +157,7 @@ async fn refuse_old_redis(queue: &Queue) -> anyhow::Result<()> {
 /// created here when they exist. Idempotent; not fatal while Redis is down (the next start, or
 /// the first admin create, does it).
 async fn adopt_existing_subscriptions(state: &AppState) {
-    let records = match state.queue.subscriptions_all().await {
+    let records = match state.registry.subscriptions_all().await {
         Ok(records) => records,
         Err(error) => {
             tracing::warn!(%error, "could not check subscriptions for tenants yet");
@@ -195,8 +195,9 @@ fn app_state(
         retry_after_secs: settings.redis.retry_after_secs,
         keys: KeyDirectory::new(queue.clone(), &settings.api.keys),
         requests_per_second_per_key: settings.api.requests_per_second_per_key,
+        registry: queue.registry(),
         audit: AuditLog {
-            queue: queue.clone(),
+            registry: queue.registry(),
             max_len: settings.api.audit_len,
         },
         subscription_cache: crate::routing::snapshot::SubscriptionCache::new(queue.clone()),
@@ -299,7 +300,9 @@ fn start_background(settings: &Settings, queue: &Queue, metrics: &Metrics) -> Ba
         interval: Duration::from_secs(settings.metrics.sample_interval_secs),
     };
     let flusher = crate::recording::flush::Flusher {
-        queue: queue.counting_errors(metrics.redis_errors.clone(), "sample"),
+        registry: queue
+            .counting_errors(metrics.redis_errors.clone(), "sample")
+            .registry(),
         counts: metrics.minutes.clone(),
     };
     (

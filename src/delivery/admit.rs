@@ -16,7 +16,7 @@ use super::limits::{Limits, SubscriptionLimit};
 use super::settle::{Park, ParkReason};
 use super::take::Taken;
 use crate::metrics::Metrics;
-use crate::queue::Partition;
+use crate::queue::Registry;
 use crate::routing::snapshot::Subscriptions;
 use crate::shutdown::Shutdown;
 use crate::subscriptions::model::Subscription;
@@ -51,8 +51,8 @@ pub struct Paced {
 }
 
 pub struct Admission {
-    /// Reserving slots and asking the rate limits.
-    pub queue: Partition,
+    /// Reserving slots and asking the rate limits (their state is the registry's).
+    pub registry: Registry,
     /// The process's delivery pool (`delivery.concurrency`).
     pub pool: Arc<Semaphore>,
     pub limits: Arc<Limits>,
@@ -90,9 +90,9 @@ impl Admission {
     ) -> Option<Paced> {
         let (own, tenant) = all.rate_limits(subscription)?;
         let id = &subscription.id;
-        let reserve = self
-            .queue
-            .reserve_slots(id, &subscription.tenant, own, tenant, jobs.len());
+        let reserve =
+            self.registry
+                .reserve_slots(id, &subscription.tenant, own, tenant, jobs.len());
         let slots = match reserve.await {
             Ok(slots) => slots,
             Err(error) => {
@@ -218,7 +218,7 @@ impl Admission {
         let started = Instant::now();
         loop {
             let asked = self
-                .queue
+                .registry
                 .admit_attempt(&subscription.id, &subscription.tenant, own, tenant)
                 .await;
             match asked {

@@ -86,9 +86,15 @@ impl DeliveryRuntime {
                 shared.consumer.clone(),
                 visibility_timeout,
             );
-            let worker = worker(&shared, delivery, part("deliver"));
+            let worker = worker(
+                &shared,
+                delivery,
+                part("deliver"),
+                area("deliver").registry(),
+            );
             let scheduler = Scheduler {
                 queue: part("schedule"),
+                registry: area("schedule").registry(),
                 events_retention: Duration::from_secs(redis.events_retention_secs),
                 dead_retention: Duration::from_secs(redis.dead_retention_secs),
                 quarantine_retention: Duration::from_secs(redis.quarantine_retention_secs),
@@ -137,11 +143,16 @@ fn consumer_name() -> String {
 }
 
 /// One partition's worker, on `queue` (settling, parking, reserving slots).
-fn worker(shared: &Shared, delivery: &DeliverySettings, queue: crate::queue::Partition) -> Worker {
+fn worker(
+    shared: &Shared,
+    delivery: &DeliverySettings,
+    queue: crate::queue::Partition,
+    registry: crate::queue::Registry,
+) -> Worker {
     let visibility_timeout = Duration::from_secs(delivery.visibility_timeout_secs);
     Worker {
         admission: Admission {
-            queue: queue.clone(),
+            registry: registry.clone(),
             pool: shared.pool.clone(),
             limits: shared.limits.clone(),
             per_subscription_in_flight: delivery.per_subscription_in_flight,
@@ -151,6 +162,7 @@ fn worker(shared: &Shared, delivery: &DeliverySettings, queue: crate::queue::Par
         destinations: shared.destinations.clone(),
         settler: Settler {
             queue,
+            registry,
             metrics: shared.metrics.clone(),
             attempts_log_len: delivery.attempts_log_len,
             audit_len: shared.audit_len,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::queue::{Partition, Queue};
+use crate::queue::{Partition, Registry};
 use crate::shutdown::Shutdown;
 
 /// How often due retries are looked for: the precision of retry times.
@@ -18,6 +18,8 @@ const VERSION_COPY_INTERVAL: Duration = Duration::from_secs(1);
 /// One partition's scheduler; the one of partition 0 also trims the (registry) quarantine.
 pub struct Scheduler {
     pub queue: Partition,
+    /// The subscriptions version to copy, and (partition 0) the quarantine to trim.
+    pub registry: Registry,
     pub events_retention: Duration,
     pub dead_retention: Duration,
     pub quarantine_retention: Duration,
@@ -31,8 +33,7 @@ impl Scheduler {
         while !shutdown.is_stopping() {
             if last_copy.is_none_or(|t| t.elapsed() >= VERSION_COPY_INTERVAL) {
                 last_copy = Some(tokio::time::Instant::now());
-                let registry: &Queue = &self.queue;
-                match registry.subscriptions_version().await {
+                match self.registry.subscriptions_version().await {
                     Ok(version) => {
                         if let Err(error) = self.queue.copy_version(version).await {
                             tracing::warn!(%error, "copying the subscriptions version failed");
@@ -59,14 +60,11 @@ impl Scheduler {
                 if let Err(error) = self.queue.trim_dead(before(self.dead_retention)).await {
                     tracing::warn!(%error, "dead-letter trimming failed");
                 }
-                if self.queue.index == 0 {
-                    let registry: &Queue = &self.queue;
-                    if let Err(error) = registry
-                        .trim_quarantine(before(self.quarantine_retention))
-                        .await
-                    {
-                        tracing::warn!(%error, "quarantine trimming failed");
-                    }
+                let quarantine = before(self.quarantine_retention);
+                if self.queue.index == 0
+                    && let Err(error) = self.registry.trim_quarantine(quarantine).await
+                {
+                    tracing::warn!(%error, "quarantine trimming failed");
                 }
                 let idle_ms = self.idle_consumer.as_millis() as u64;
                 if let Err(error) = self.queue.remove_idle_consumers(idle_ms).await {

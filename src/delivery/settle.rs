@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use super::decide::Decided;
 use crate::backoff::Decision;
 use crate::metrics::Metrics;
-use crate::queue::{Job, LoggedAttempt, Parked, Partition, QueueError, Settle, Settlement};
+use crate::queue::{
+    Job, LoggedAttempt, Parked, Partition, QueueError, Registry, Settle, Settlement,
+};
 use crate::subscriptions::model::Subscription;
 
 /// Why a job is parked: each is counted as a wait (`shiprelay_delivery_waits_total`) where it is
@@ -36,7 +38,10 @@ pub struct Park {
 }
 
 pub struct Settler {
+    /// The job's partition: settling, parking, discarding.
     pub queue: Partition,
+    /// Disabling a subscription.
+    pub registry: Registry,
     pub metrics: Metrics,
     /// `delivery.attempts_log_len`.
     pub attempts_log_len: usize,
@@ -165,7 +170,7 @@ impl Settler {
     /// Disables the subscription, saying why; the store writes the audit entry.
     async fn disable(&self, subscription: &Subscription, reason: &str) -> Result<(), QueueError> {
         let subscription_id = subscription.id.as_str();
-        self.queue
+        self.registry
             .subscription_disable(subscription_id, reason, Utc::now(), self.audit_len)
             .await?;
         tracing::warn!(%subscription_id, %reason, "subscription disabled");

@@ -50,7 +50,7 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
     if limit > 0 {
         let now = chrono::Utc::now().timestamp();
         let count = state
-            .queue
+            .registry
             .count_request(&principal.scope_id(), now)
             .await
             .map_err(|e| state.unavailable(e))?;

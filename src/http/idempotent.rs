@@ -60,7 +60,7 @@ where
         return handler().await.map(|created| respond(&created, false));
     };
     let slot = state
-        .queue
+        .registry
         .idempotency_slot(&call.principal.scope_id(), key);
     let fingerprint = fingerprint(request, body);
     let ttl = state.idempotency_ttl_secs;
@@ -68,7 +68,7 @@ where
         retry_after_secs: state.retry_after_secs,
     };
     match state
-        .queue
+        .registry
         .idempotency_begin(&slot, &fingerprint, IN_PROGRESS_TTL_SECS)
         .await
         .map_err(unavailable)?
@@ -100,14 +100,18 @@ where
                     body: Some(created.body.to_string()),
                     location: created.location.clone(),
                 };
-                if let Err(error) = state.queue.idempotency_complete(&slot, &stored, ttl).await {
+                if let Err(error) = state
+                    .registry
+                    .idempotency_complete(&slot, &stored, ttl)
+                    .await
+                {
                     // The effect happened; answering it matters more than remembering it.
                     tracing::warn!(%error, "could not store the idempotent response");
                 }
                 Ok(respond(&created, false))
             }
             Err(error) => {
-                if let Err(release) = state.queue.idempotency_release(&slot).await {
+                if let Err(release) = state.registry.idempotency_release(&slot).await {
                     tracing::warn!(error = %release, "could not release the Idempotency-Key");
                 }
                 Err(error)

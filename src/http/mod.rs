@@ -26,7 +26,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::config::Role;
 use crate::http::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
-use crate::queue::{Queue, QueueError};
+use crate::queue::{Queue, QueueError, Registry};
 use crate::services::audit::AuditLog;
 use crate::services::directory::KeyDirectory;
 use crate::services::error::ServiceError;
@@ -44,6 +44,8 @@ pub struct AppState {
     /// Admin keys from config and tenant keys from Redis.
     pub keys: KeyDirectory,
     pub requests_per_second_per_key: u64,
+    /// The registry side of `queue`: tenants, keys, subscriptions, audit, idempotency.
+    pub registry: Registry,
     pub audit: AuditLog,
     /// Subscriptions and tenants as the recovery routes read them (reloaded on a version change).
     pub subscription_cache: crate::routing::snapshot::SubscriptionCache,
@@ -69,6 +71,7 @@ impl AppState {
     pub fn subscriptions(&self) -> Subscriptions<'_> {
         Subscriptions {
             queue: &self.queue,
+            registry: &self.registry,
             audit: &self.audit,
             known_sources: &self.source_ids,
             allow_private_targets: self.allow_private_targets,
@@ -78,6 +81,7 @@ impl AppState {
     pub fn recovery(&self) -> crate::recovery::Recovery<'_> {
         crate::recovery::Recovery {
             queue: &self.queue,
+            registry: &self.registry,
             audit: &self.audit,
             cache: &self.subscription_cache,
         }
@@ -86,6 +90,7 @@ impl AppState {
     pub fn tenants(&self) -> Tenants<'_> {
         Tenants {
             queue: &self.queue,
+            registry: &self.registry,
             audit: &self.audit,
             known_sources: &self.source_ids,
         }

@@ -46,6 +46,7 @@ pub async fn read(
     })?;
     let stats = Stats {
         queue: &state.queue,
+        registry: &state.registry,
         cache: &state.subscription_cache,
         subscriptions: state.subscriptions(),
     };

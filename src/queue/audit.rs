@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Entry, Queue, QueueError, StreamId};
+use super::{Entry, QueueError, Registry, StreamId};
 
 /// One audit entry, as written and as `GET /v1/audit` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -34,7 +34,7 @@ const FIELDS: [&str; 6] = [
     "correlation_id",
 ];
 
-impl Queue {
+impl Registry {
     /// Appends an entry, keeping about the newest `max_len`.
     pub async fn audit_append(
         &self,
@@ -77,7 +77,10 @@ impl Queue {
         let mut before = before;
         let (mut records, mut scanned) = (Vec::new(), 0);
         loop {
-            let entries = self.stream_page(&self.keys.audit(), before, BATCH).await?;
+            let entries = self
+                .queue
+                .stream_page(&self.keys.audit(), before, BATCH)
+                .await?;
             let exhausted = entries.len() < BATCH;
             for entry in entries {
                 scanned += 1;

@@ -87,7 +87,7 @@ impl Partition {
             .arg(">")
             .to_owned();
         // The blocking read may legitimately take `block_ms`: bound it by that plus the timeout.
-        let limit = std::time::Duration::from_millis(block_ms) + self.timeout;
+        let limit = std::time::Duration::from_millis(block_ms) + self.queue.timeout;
         let reply: Result<Option<StreamReadReply>, QueueError> = self.counted(
             "XREADGROUP",
             match tokio::time::timeout(limit, command.query_async(&mut conn)).await {
@@ -165,7 +165,7 @@ impl Partition {
 
     /// Moves up to `limit` due retries into the deliveries stream; returns how many.
     pub async fn pump_due(&self, now_ms: i64, limit: usize) -> Result<usize, QueueError> {
-        let mut invocation = self.scripts.pump.prepare_invoke();
+        let mut invocation = self.scripts().pump.prepare_invoke();
         invocation
             .key(self.keys.retry())
             .key(self.keys.deliveries())
@@ -212,7 +212,7 @@ impl Partition {
         if jobs.is_empty() {
             return Ok(0);
         }
-        let mut invocation = self.scripts.append_jobs.prepare_invoke();
+        let mut invocation = self.scripts().append_jobs.prepare_invoke();
         invocation
             .key(self.keys.deliveries())
             .key(self.keys.dead())

@@ -182,14 +182,14 @@ impl Partition {
         subscription_id: &str,
     ) -> Result<String, QueueError> {
         let json = serde_json::to_string(event).map_err(|e| QueueError::Reply(e.to_string()))?;
-        let mut invocation = self.scripts.append_targeted.prepare_invoke();
+        let mut invocation = self.scripts().append_targeted.prepare_invoke();
         invocation
             .key(self.keys.events())
             .key(self.keys.event_index(&event.id))
             .key(self.keys.deliveries())
             .arg(subscription_id)
             .arg(json)
-            .arg(self.index_ttl_secs);
+            .arg(self.queue.index_ttl_secs);
         let mut conn = self.conn();
         self.bounded("append-targeted script", invocation.invoke_async(&mut conn))
             .await

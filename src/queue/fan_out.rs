@@ -51,7 +51,7 @@ impl Partition {
     /// timeout and wedge routing.
     pub async fn fan_out(&self, routed: &[Routed]) -> Result<(), QueueError> {
         for chunk in byte_bounded(routed, FAN_OUT_MAX_BYTES) {
-            let mut invocation = self.scripts.fan_out.prepare_invoke();
+            let mut invocation = self.scripts().fan_out.prepare_invoke();
             invocation
                 .key(self.keys.routing())
                 .key(self.keys.deliveries())

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::stream::text;
-use super::{DELIVER_GROUP, Partition, Queue, QueueError, ROUTE_GROUP};
+use super::{DELIVER_GROUP, Partition, Queue, QueueError, ROUTE_GROUP, Registry};
 
 /// Trims `stream` exactly below `before_ms`: these streams are small, and an operator expects an
 /// entry past its retention to be gone.
@@ -24,17 +24,17 @@ async fn trim_below(queue: &Queue, stream: String, before_ms: i64) -> Result<(),
     Ok(())
 }
 
-impl Queue {
+impl Registry {
     /// Trims quarantined payloads older than the cutoff (ms since the epoch).
     pub async fn trim_quarantine(&self, before_ms: i64) -> Result<(), QueueError> {
-        trim_below(self, self.keys.quarantine(), before_ms).await
+        trim_below(&self.queue, self.keys.quarantine(), before_ms).await
     }
 }
 
 impl Partition {
     /// Trims this partition's dead letters older than the cutoff (ms since the epoch).
     pub async fn trim_dead(&self, before_ms: i64) -> Result<(), QueueError> {
-        trim_below(self, self.keys.dead(), before_ms).await
+        trim_below(&self.queue, self.keys.dead(), before_ms).await
     }
 
     /// Removes consumers idle for at least `idle_ms` with nothing pending; returns how many.

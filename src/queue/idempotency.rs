@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Queue, QueueError};
+use super::{QueueError, Registry};
 
 /// What is remembered for a key. `status` is `None` while the first request is still running.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub enum IdempotencyBegin {
 #[derive(Debug, Clone)]
 pub struct IdempotencySlot(String);
 
-impl Queue {
+impl Registry {
     /// The slot of `key` for the caller `scope_id` (keys are scoped to the API key).
     pub fn idempotency_slot(&self, scope_id: &str, key: &str) -> IdempotencySlot {
         IdempotencySlot(self.keys.idempotency(scope_id, key))

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{Queue, QueueError};
+use super::{QueueError, Registry};
 
-impl Queue {
+impl Registry {
     /// Adds `counts` (minute, field, n) to their minutes' hashes, each kept `ttl_secs`.
     pub async fn add_minute_counts(
         &self,

@@ -7,11 +7,15 @@
 //! cluster's failovers and resharding, without a restart.
 //!
 //! # Layout
-//! - [`Queue`]: the registry (`{prefix}`: tenants, keys, subscriptions, audit, idempotency,
-//!   quarantine) and the reads that merge all partitions (event and dead-letter pages).
+//! - [`Queue`]: the root handle: it hands out the other two, enqueues, and reads across all
+//!   partitions (event and dead-letter pages, redrive, the backlog).
+//! - [`Registry`]: the registry (`{prefix}`: tenants, keys, subscriptions, audit, idempotency,
+//!   per-minute stats, quarantine, rate-limit state), with its records' encoding (`records.rs`)
+//!   and compare-and-set loop (`updates.rs`).
 //! - [`Partition`]: one partition's per-event keys (`partition.rs` says how tags are chosen);
-//!   enqueue, routing, jobs, retries and dead letters run on one partition at a time, each script
-//!   within its slot.
+//!   routing, jobs, retries, dead letters, lanes and parking run on one partition at a time, each
+//!   script within its slot. Neither handle derefs into another: code holds the one it uses.
+//! - `upgrade/`: the move from the layout before partitions.
 //! - `conn.rs`: the connection to either topology; `keys.rs` and `partition.rs`: every key name.
 
 mod audit;
@@ -26,8 +30,6 @@ mod hygiene;
 mod idempotency;
 mod job;
 mod keys;
-mod legacy;
-mod legacy_adopt;
 mod merged;
 mod minutes;
 mod pacing;
@@ -35,12 +37,14 @@ pub mod partition;
 mod readiness;
 pub mod records;
 mod recovery;
+mod registry;
 mod settle;
 mod stats;
 mod stream;
 mod subscriptions;
 mod tenants;
 mod updates;
+mod upgrade;
 mod version;
 
 use std::future::Future;
@@ -66,14 +70,15 @@ pub use hygiene::{MIN_REDIS, check_version};
 pub use idempotency::{IdempotencyBegin, IdempotencySlot, StoredResponse};
 pub use job::{Job, JobRef, Target};
 pub use keys::Keys;
-pub use legacy::{IDLE_BEFORE_REMOVAL, LegacyPass};
 pub use readiness::Readiness;
 pub use recovery::{DeadEntry, LoggedAttempt, Scan, StoredEvent};
+pub use registry::Registry;
 pub use stats::QueueStats;
 pub use stream::{Position, StreamId};
 pub use subscriptions::{SubscriptionCreate, SubscriptionsPage};
 pub use tenants::TenantDelete;
 pub use updates::{MAX_UPDATE_ATTEMPTS, RELAY_ACTOR, Updated};
+pub use upgrade::{IDLE_BEFORE_REMOVAL, LegacyPass};
 
 use crate::config::RedisSettings;
 
@@ -206,7 +211,7 @@ impl Queue {
                 key_revoke: redis::Script::new(include_str!("key_revoke.lua")),
                 request_window: redis::Script::new(include_str!("request_window.lua")),
                 version_copy: redis::Script::new(include_str!("version_copy.lua")),
-                legacy_event: redis::Script::new(include_str!("legacy_event.lua")),
+                legacy_event: redis::Script::new(include_str!("upgrade/legacy_event.lua")),
             }),
             errors: None,
         })

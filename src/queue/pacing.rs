@@ -3,7 +3,7 @@
 //! (`park.lua`), so that they wait without a worker, without a claim and without cycling; and what
 //! waits per subscription, for the API.
 
-use super::{Job, Partition, Queue, QueueError, Waiting};
+use super::{Job, Partition, Queue, QueueError, Registry, Waiting};
 
 /// Slots reserved under a rate limit, in Redis's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,7 @@ fn interval_us(per_second: Option<u32>) -> u64 {
     })
 }
 
-impl Queue {
+impl Registry {
     /// Reserves `count` consecutive slots for a subscription's attempts under its own limit and
     /// its tenant's (per second; `None`: no limit).
     pub async fn reserve_slots(
@@ -115,7 +115,9 @@ impl Queue {
             .await?;
         Ok((wait_ms > 0).then(|| std::time::Duration::from_millis(wait_ms)))
     }
+}
 
+impl Queue {
     /// What waits for each of these subscriptions, in every partition.
     pub async fn waiting_jobs(
         &self,
@@ -174,7 +176,7 @@ impl Partition {
         if jobs.is_empty() {
             return Ok(0);
         }
-        let mut invocation = self.scripts.park.prepare_invoke();
+        let mut invocation = self.scripts().park.prepare_invoke();
         invocation
             .key(self.keys.deliveries())
             .key(self.keys.retry())

@@ -9,8 +9,6 @@
 //! the first of `prefix:n`, `prefix:n.1`, `prefix:n.2`, ... whose slot lies near the middle of the
 //! `n`-th of N equal slot ranges: the partitions then spread as evenly as the masters' ranges allow.
 
-use std::ops::Deref;
-
 use sha2::{Digest, Sha256};
 
 use super::Queue;
@@ -166,15 +164,50 @@ pub struct Partition {
     pub(super) keys: PartKeys,
 }
 
-impl Deref for Partition {
-    type Target = Queue;
-
-    fn deref(&self) -> &Queue {
-        &self.queue
-    }
-}
-
 impl Partition {
+    pub(super) fn conn(&self) -> super::conn::Conn {
+        self.queue.conn()
+    }
+
+    pub(super) async fn bounded<T>(
+        &self,
+        name: &'static str,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, super::QueueError> {
+        self.queue.bounded(name, op).await
+    }
+
+    pub(super) async fn timed<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, super::QueueError> {
+        self.queue.timed(op).await
+    }
+
+    pub(super) fn counted<T>(
+        &self,
+        op: &'static str,
+        result: Result<T, super::QueueError>,
+    ) -> Result<T, super::QueueError> {
+        self.queue.counted(op, result)
+    }
+
+    pub(super) async fn oldest_id(
+        &self,
+        stream: &str,
+    ) -> Result<Option<super::StreamId>, super::QueueError> {
+        self.queue.oldest_id(stream).await
+    }
+
+    pub(super) fn scripts(&self) -> &super::Scripts {
+        &self.queue.scripts
+    }
+
+    /// Whether this partition lives on a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.queue.is_cluster()
+    }
+
     /// The same partition on a connection of its own, for a loop that blocks on XREADGROUP.
     pub fn dedicated(&self) -> Result<Partition, super::QueueError> {
         Ok(Partition {

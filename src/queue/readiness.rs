@@ -51,7 +51,9 @@ impl Queue {
     /// Whether each partition takes a write now (by partition number), probed at once.
     pub async fn partitions_up(&self) -> Vec<bool> {
         join_all(self.partitions().map(|partition: Partition| async move {
-            probe(&partition, partition.keys.probe()).await.is_ok()
+            probe(&partition.queue, partition.keys.probe())
+                .await
+                .is_ok()
         }))
         .await
     }

@@ -52,9 +52,9 @@ impl Partition {
         // the partition's script runs alone and the registry's record follows.
         let together = !self.is_cluster();
         let script = if together {
-            &self.scripts.settle_together
+            &self.scripts().settle_together
         } else {
-            &self.scripts.settle
+            &self.scripts().settle
         };
         let mut invocation = script.prepare_invoke();
         self.settle_arguments(&mut invocation, &settlement, together);
@@ -130,7 +130,7 @@ impl Partition {
         let Settlement { job, .. } = *settlement;
         let (kind, _) = kind_of(settlement.settle);
         let attempt_key = format!("{}:{}:{}", self.index, settlement.entry_id, job.attempt);
-        let mut record = self.scripts.attempt_record.prepare_invoke();
+        let mut record = self.scripts().attempt_record.prepare_invoke();
         record
             .key(self.queue.keys.attempts(&job.subscription_id))
             .key(self.queue.keys.subscription(&job.subscription_id))

@@ -2,7 +2,7 @@
 //! included) and a sorted set of ids by creation time for listing. The records are opaque JSON
 //! here; `subscriptions::model` owns their shape.
 
-use super::{Queue, QueueError};
+use super::{QueueError, Registry};
 
 /// What creating a subscription did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct SubscriptionsPage {
     pub total: u64,
 }
 
-impl Queue {
+impl Registry {
     /// Creates a subscription of `tenant` unless the tenant already has `max` (or does not exist).
     pub async fn subscription_create(
         &self,

@@ -1,7 +1,7 @@
 //! Tenant records, tenant API keys (stored under their digest), and the per-key request window.
 //! Records are opaque JSON here; `tenancy::model` owns their shape.
 
-use super::{Queue, QueueError};
+use super::{QueueError, Registry};
 
 /// What deleting a tenant did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub enum TenantDelete {
     HasSubscriptions,
 }
 
-impl Queue {
+impl Registry {
     /// Creates the tenant; false when the id is taken.
     pub async fn tenant_create(
         &self,

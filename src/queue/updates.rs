@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{decode, encode};
-use super::{AuditRecord, Queue, QueueError};
+use super::{AuditRecord, QueueError, Registry};
 use crate::subscriptions::model::Subscription;
 use crate::tenancy::Tenant;
 
@@ -27,7 +27,7 @@ pub enum Updated<T> {
     Contended,
 }
 
-impl Queue {
+impl Registry {
     /// Changes a subscription's record; a change of URL or a re-enable forgets its failure streak
     /// in the same step.
     pub async fn subscription_update(

@@ -12,7 +12,7 @@ use super::{Partition, Queue, QueueError};
 impl Queue {
     /// Copies the registry's subscriptions version into every partition.
     pub async fn publish_version(&self) -> Result<(), QueueError> {
-        let version = self.subscriptions_version().await?;
+        let version = self.registry().subscriptions_version().await?;
         try_join_all(
             self.partitions()
                 .map(|partition| async move { partition.copy_version(version).await }),
@@ -25,7 +25,7 @@ impl Queue {
 impl Partition {
     /// Raises this partition's copy to `version`.
     pub async fn copy_version(&self, version: u64) -> Result<(), QueueError> {
-        let mut invocation = self.scripts.version_copy.prepare_invoke();
+        let mut invocation = self.scripts().version_copy.prepare_invoke();
         invocation
             .key(self.keys.subscriptions_version())
             .arg(version);

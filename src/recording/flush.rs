@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use crate::metrics::minutes::{MinuteCounts, RETENTION_SECS, minute_of};
-use crate::queue::Queue;
+use crate::queue::Registry;
 use crate::shutdown::Shutdown;
 
 /// How often counts go to Redis: how stale the console's figures may be.
 pub const INTERVAL: Duration = Duration::from_secs(2);
 
 pub struct Flusher {
-    pub queue: Queue,
+    pub registry: Registry,
     pub counts: MinuteCounts,
 }
 
@@ -26,7 +26,11 @@ impl Flusher {
 
     async fn flush(&self) {
         let counts = self.counts.take();
-        if let Err(error) = self.queue.add_minute_counts(&counts, RETENTION_SECS).await {
+        if let Err(error) = self
+            .registry
+            .add_minute_counts(&counts, RETENTION_SECS)
+            .await
+        {
             tracing::debug!(%error, "minute counts kept for the next flush");
             let oldest =
                 minute_of(chrono::Utc::now().timestamp_millis()) - (RETENTION_SECS / 60) as i64;

@@ -62,7 +62,7 @@ impl Recovery<'_> {
     /// What tenant `id` sees: its allowed sources and its own subscriptions' test pings (an
     /// unknown tenant: nothing).
     async fn visibility_of(&self, id: &str) -> Result<Visible, ServiceError> {
-        let sources = match self.queue.tenant(id).await? {
+        let sources = match self.registry.tenant(id).await? {
             Some(record) => records::decode::<Tenant>("tenant", &record)?.allowed_sources,
             None => Vec::new(),
         };

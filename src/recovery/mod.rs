@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub use dead_letters::{DeadLetter, RedriveRequest, RedriveResult};
 pub use replay::{EventReplayed, RangeReplayed, ReplayEvent, ReplayRange};
 
-use crate::queue::Queue;
+use crate::queue::{Queue, Registry};
 use crate::routing::snapshot::{SubscriptionCache, Subscriptions};
 use crate::services::audit::AuditLog;
 use crate::services::error::ServiceError;
@@ -24,6 +24,7 @@ use crate::tenancy::Call;
 
 pub struct Recovery<'a> {
     pub queue: &'a Queue,
+    pub registry: &'a Registry,
     pub audit: &'a AuditLog,
     /// The process's snapshot of subscriptions and tenants: reloaded only when the version moves,
     /// so a read costs one GET, not a load of every record.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use crate::queue::{Queue, QueueError, records};
+use crate::queue::{Queue, QueueError, Registry, records};
 use crate::subscriptions::matching::{EventFacts, matches};
 use crate::subscriptions::model::Subscription;
 use crate::tenancy::Tenant;
@@ -15,7 +15,7 @@ use crate::tenancy::model::allows;
 
 #[derive(Clone)]
 pub struct SubscriptionCache {
-    queue: Queue,
+    registry: Registry,
     state: Arc<Mutex<Snapshot>>,
     /// `shiprelay_unreadable_records_total{kind}`, counted at each reload that finds one.
     unreadable_counter: Option<prometheus::IntCounterVec>,
@@ -117,7 +117,7 @@ impl Subscriptions {
 impl SubscriptionCache {
     pub fn new(queue: Queue) -> SubscriptionCache {
         SubscriptionCache {
-            queue,
+            registry: queue.registry(),
             state: Arc::default(),
             unreadable_counter: None,
         }
@@ -155,12 +155,12 @@ impl SubscriptionCache {
     }
 
     async fn current_versioned(&self) -> Result<(Arc<Subscriptions>, u64), QueueError> {
-        let version = self.queue.subscriptions_version().await?;
+        let version = self.registry.subscriptions_version().await?;
         let mut state = self.state.lock().await;
         state.checked_at = Some(std::time::Instant::now());
         if state.version != Some(version) {
             let (mut all, mut unreadable) = (Vec::new(), HashSet::new());
-            for (id, record) in self.queue.subscriptions_all().await? {
+            for (id, record) in self.registry.subscriptions_all().await? {
                 match serde_json::from_str::<Subscription>(&record) {
                     Ok(subscription) => all.push(subscription),
                     Err(error) => {
@@ -173,7 +173,7 @@ impl SubscriptionCache {
                 }
             }
             let mut tenants = Vec::new();
-            for record in self.queue.tenants_all().await? {
+            for record in self.registry.tenants_all().await? {
                 match records::decode::<Tenant>("tenant", &record) {
                     Ok(tenant) => tenants.push(tenant),
                     Err(error) => tracing::error!(%error, "unreadable tenant record skipped"),

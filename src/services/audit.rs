@@ -2,12 +2,12 @@
 //! correlation id. Entries hold ids and action names only, never a secret, key or header value.
 //! A failed append is logged and counted (the change itself has happened and is answered).
 
-use crate::queue::{AuditRecord, Queue};
+use crate::queue::{AuditRecord, Registry};
 use crate::tenancy::Call;
 
 #[derive(Clone)]
 pub struct AuditLog {
-    pub queue: Queue,
+    pub registry: Registry,
     /// `api.audit_len`: about this many entries are kept.
     pub max_len: usize,
 }
@@ -23,7 +23,7 @@ impl AuditLog {
             target: target.to_string(),
             correlation_id: call.correlation_id.clone(),
         };
-        if let Err(error) = self.queue.audit_append(&record, self.max_len).await {
+        if let Err(error) = self.registry.audit_append(&record, self.max_len).await {
             tracing::warn!(%error, action, target, "could not write the audit entry");
         }
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::queue::{Queue, QueueError, records};
+use crate::queue::{Queue, QueueError, Registry, records};
 use crate::secret::Secret;
 use crate::tenancy::Principal;
 use crate::tenancy::keys::{AdminKey, digest, raw_digest};
@@ -18,7 +18,7 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const MAX_CACHED: usize = 10_000;
 
 pub struct KeyDirectory {
-    queue: Queue,
+    registry: Registry,
     admin: Vec<AdminKey>,
     cache: Mutex<HashMap<String, (Instant, Option<Principal>)>>,
     touched: Mutex<HashMap<String, Instant>>,
@@ -29,7 +29,7 @@ impl KeyDirectory {
     /// validation and are skipped).
     pub fn new(queue: Queue, admin_keys: &[Secret]) -> KeyDirectory {
         KeyDirectory {
-            queue,
+            registry: queue.registry(),
             admin: admin_keys.iter().filter_map(AdminKey::parse).collect(),
             cache: Mutex::default(),
             touched: Mutex::default(),
@@ -69,11 +69,11 @@ impl KeyDirectory {
     }
 
     async fn lookup(&self, hex_digest: &str) -> Result<Option<Principal>, QueueError> {
-        let Some(record) = self.queue.key_lookup(hex_digest).await? else {
+        let Some(record) = self.registry.key_lookup(hex_digest).await? else {
             return Ok(None);
         };
         let key: TenantKey = records::decode("key", &record)?;
-        let Some(tenant) = self.queue.tenant(&key.tenant).await? else {
+        let Some(tenant) = self.registry.tenant(&key.tenant).await? else {
             return Ok(None);
         };
         let tenant = records::decode("tenant", &tenant)?;
@@ -113,11 +113,11 @@ impl KeyDirectory {
             }
             touched.insert(key_id.to_string(), Instant::now());
         }
-        let queue = self.queue.clone();
+        let registry = self.registry.clone();
         let key_id = key_id.to_string();
         tokio::spawn(async move {
             let now = chrono::Utc::now().timestamp_millis();
-            if let Err(error) = queue.key_touch(&key_id, now).await {
+            if let Err(error) = registry.key_touch(&key_id, now).await {
                 tracing::warn!(%error, key_id, "could not record when the key was last used");
             }
         });

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::event::{Event, EventData, EventType, Kind, ProviderInfo};
-use crate::queue::{Queue, SubscriptionCreate, Updated, records};
+use crate::queue::{Queue, Registry, SubscriptionCreate, Updated, records};
 use crate::services::audit::AuditLog;
 pub use crate::services::error::ServiceError;
 use crate::services::tenants::Tenants;
@@ -37,6 +37,7 @@ impl Random {
 
 pub struct Subscriptions<'a> {
     pub queue: &'a Queue,
+    pub registry: &'a Registry,
     pub audit: &'a AuditLog,
     pub known_sources: &'a [String],
     /// Whether URLs may point at loopback, private, link-local or metadata addresses.
@@ -51,6 +52,7 @@ impl Subscriptions<'_> {
     fn tenants(&self) -> Tenants<'_> {
         Tenants {
             queue: self.queue,
+            registry: self.registry,
             audit: self.audit,
             known_sources: self.known_sources,
         }
@@ -84,7 +86,7 @@ impl Subscriptions<'_> {
         let subscription = model::create(request, id, secret, now);
         let record = encode(&subscription)?;
         match self
-            .queue
+            .registry
             .subscription_create(
                 &tenant.id,
                 &subscription.id,
@@ -128,7 +130,7 @@ impl Subscriptions<'_> {
     }
 
     async fn load(&self, id: &str) -> Result<Option<Subscription>, ServiceError> {
-        match self.queue.subscription(id).await? {
+        match self.registry.subscription(id).await? {
             Some(record) => decode(&record).map(Some),
             None => Ok(None),
         }
@@ -147,7 +149,10 @@ impl Subscriptions<'_> {
             return Ok((Vec::new(), 0));
         };
         let offset = (page - 1).saturating_mul(size);
-        let found = self.queue.subscriptions_page(scope, offset, size).await?;
+        let found = self
+            .registry
+            .subscriptions_page(scope, offset, size)
+            .await?;
         let items = found
             .records
             .iter()
@@ -246,7 +251,11 @@ impl Subscriptions<'_> {
 
     pub async fn delete(&self, call: &Call, id: &str) -> Result<(), ServiceError> {
         let current = self.get(call, id).await?;
-        if !self.queue.subscription_delete(&current.tenant, id).await? {
+        if !self
+            .registry
+            .subscription_delete(&current.tenant, id)
+            .await?
+        {
             return Err(ServiceError::NotFound);
         }
         self.audit
@@ -302,7 +311,7 @@ impl Subscriptions<'_> {
         id: &str,
         change: impl FnMut(&mut Subscription),
     ) -> Result<Subscription, ServiceError> {
-        match self.queue.subscription_update(id, change).await? {
+        match self.registry.subscription_update(id, change).await? {
             Updated::Changed { after, .. } => Ok(after),
             Updated::Missing => Err(ServiceError::NotFound),
             Updated::Contended => Err(ServiceError::Contended),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::queue::{Queue, TenantDelete, Updated, records};
+use crate::queue::{Queue, Registry, TenantDelete, Updated, records};
 use crate::services::audit::AuditLog;
 use crate::services::error::ServiceError;
 use crate::tenancy::keys::{SHOWN_PREFIX_CHARS, digest, new_key};
@@ -14,6 +14,7 @@ use crate::tenancy::{Call, validate};
 
 pub struct Tenants<'a> {
     pub queue: &'a Queue,
+    pub registry: &'a Registry,
     pub audit: &'a AuditLog,
     pub known_sources: &'a [String],
 }
@@ -33,7 +34,7 @@ impl Tenants<'_> {
         validate::validate_create(&request, &self.sources()).map_err(ServiceError::Invalid)?;
         let tenant = model::create_tenant(request, now);
         if !self
-            .queue
+            .registry
             .tenant_create(&tenant.id, now.timestamp_millis(), &encode(&tenant)?)
             .await?
         {
@@ -50,7 +51,7 @@ impl Tenants<'_> {
 
     pub async fn list(&self, call: &Call) -> Result<Vec<Tenant>, ServiceError> {
         call.principal.require_admin()?;
-        self.queue
+        self.registry
             .tenants_all()
             .await?
             .iter()
@@ -65,7 +66,7 @@ impl Tenants<'_> {
 
     /// A tenant record, for internal use (no scope check).
     pub async fn load(&self, id: &str) -> Result<Option<Tenant>, ServiceError> {
-        match self.queue.tenant(id).await? {
+        match self.registry.tenant(id).await? {
             Some(record) => decode(&record).map(Some),
             None => Ok(None),
         }
@@ -81,7 +82,7 @@ impl Tenants<'_> {
         call.principal.require_admin()?;
         validate::validate_update(&update, &self.sources()).map_err(ServiceError::Invalid)?;
         let change = |tenant: &mut Tenant| model::apply_tenant_update(tenant, update.clone(), now);
-        match self.queue.tenant_update(id, change).await? {
+        match self.registry.tenant_update(id, change).await? {
             Updated::Changed { after, .. } => {
                 self.audit.record(call, id, "tenant.updated", id).await;
                 Ok(after)
@@ -93,7 +94,7 @@ impl Tenants<'_> {
 
     pub async fn delete(&self, call: &Call, id: &str) -> Result<(), ServiceError> {
         call.principal.require_admin()?;
-        match self.queue.tenant_delete(id).await? {
+        match self.registry.tenant_delete(id).await? {
             TenantDelete::Deleted => {
                 self.audit.record(call, id, "tenant.deleted", id).await;
                 Ok(())
@@ -123,7 +124,7 @@ impl Tenants<'_> {
             return Ok(tenant);
         }
         let tenant = Tenant::default_tenant(now);
-        self.queue
+        self.registry
             .tenant_create(&tenant.id, now.timestamp_millis(), &encode(&tenant)?)
             .await?;
         Ok(self.load(DEFAULT_TENANT).await?.unwrap_or(tenant))
@@ -155,7 +156,7 @@ impl Tenants<'_> {
         };
         let json = records::encode(&record)?;
         if !self
-            .queue
+            .registry
             .key_create(tenant, &record.id, &digest(key.expose()), &json)
             .await?
         {
@@ -183,7 +184,7 @@ impl Tenants<'_> {
             return Err(ServiceError::NotFound);
         }
         let mut keys: Vec<TenantKey> = Vec::new();
-        for (record, last_used) in self.queue.keys_of(tenant).await? {
+        for (record, last_used) in self.registry.keys_of(tenant).await? {
             let mut key: TenantKey = records::decode("key", &record)?;
             key.last_used_at = last_used.and_then(DateTime::from_timestamp_millis);
             keys.push(key);
@@ -199,7 +200,7 @@ impl Tenants<'_> {
         key_id: &str,
     ) -> Result<(), ServiceError> {
         call.principal.require_admin()?;
-        if !self.queue.key_revoke(tenant, key_id).await? {
+        if !self.registry.key_revoke(tenant, key_id).await? {
             return Err(ServiceError::NotFound);
         }
         self.audit.record(call, tenant, "key.revoked", key_id).await;
@@ -215,7 +216,7 @@ impl Tenants<'_> {
         size: usize,
     ) -> Result<(Vec<crate::queue::AuditRecord>, Option<String>), ServiceError> {
         call.principal.require_admin()?;
-        Ok(self.queue.audit_page(before, size, tenant).await?)
+        Ok(self.registry.audit_page(before, size, tenant).await?)
     }
 
     /// Upgrade of data written before tenants existed: every subscription is in its tenant's
@@ -230,7 +231,7 @@ impl Tenants<'_> {
             self.ensure_default(now).await?;
         }
         for subscription in subscriptions {
-            self.queue
+            self.registry
                 .index_subscription(
                     &subscription.tenant,
                     &subscription.id,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 pub mod series;
 
 use crate::metrics::minutes::minute_of;
-use crate::queue::Queue;
+use crate::queue::{Queue, Registry};
 use crate::routing::snapshot::SubscriptionCache;
 use crate::services::error::ServiceError;
 use crate::services::subscriptions::Subscriptions;
@@ -48,6 +48,7 @@ pub struct PartitionFigures {
 
 pub struct Stats<'a> {
     pub queue: &'a Queue,
+    pub registry: &'a Registry,
     pub cache: &'a SubscriptionCache,
     pub subscriptions: Subscriptions<'a>,
 }
@@ -60,7 +61,7 @@ impl Stats<'_> {
         now: DateTime<Utc>,
     ) -> Result<StatsView, ServiceError> {
         let last = minute_of(now.timestamp_millis());
-        let hashes = self.queue.minute_counts(&window.span(last)).await?;
+        let hashes = self.registry.minute_counts(&window.span(last)).await?;
         match call.principal.tenant() {
             None => Ok(StatsView {
                 series: build(window, last, &hashes, Scope::All),

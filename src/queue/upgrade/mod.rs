@@ -12,6 +12,8 @@
 //! Each move writes the new entry before it removes the old one: a crash in between repeats
 //! that one entry (at least once), never loses it. One pass runs at a time (a lock key).
 
+mod adopt;
+
 use std::time::Duration;
 
 use redis::streams::StreamRangeReply;

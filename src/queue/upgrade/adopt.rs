@@ -3,9 +3,9 @@
 
 use redis::streams::StreamRangeReply;
 
-use super::legacy::BATCH;
-use super::stream::entry;
-use super::{Entry, Queue, QueueError};
+use super::BATCH;
+use crate::queue::stream::entry;
+use crate::queue::{Entry, Queue, QueueError};
 
 impl Queue {
     pub(super) async fn adopt_event(&self, old: &Entry) -> Result<(), QueueError> {
@@ -41,8 +41,8 @@ impl Queue {
     }
 
     /// The partition an old job (its JSON) belongs to: its subject's, else its event's.
-    fn partition_of_job(&self, json: &str) -> super::Partition {
-        let job: Option<super::Job> = serde_json::from_str(json).ok();
+    fn partition_of_job(&self, json: &str) -> crate::queue::Partition {
+        let job: Option<crate::queue::Job> = serde_json::from_str(json).ok();
         let ordering = job
             .map(|j| j.subject.unwrap_or(j.event_id))
             .unwrap_or_default();
