@@ -14,6 +14,8 @@ mod cluster_harness;
 mod helpers;
 #[path = "api/sink.rs"]
 mod sink;
+#[path = "api/store.rs"]
+mod store;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

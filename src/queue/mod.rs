@@ -53,12 +53,13 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 
-use conn::{Conn, Connector};
+use conn::Connector;
 pub use pacing::{Parked, Slots, WaitingJobs};
 use partition::PartKeys;
 pub use partition::{Partition, Waiting};
 
 pub use audit::AuditRecord;
+pub use conn::Conn;
 pub use consume::{JobEntry, RoutableEvent, Take};
 use delivery::{DELIVER_GROUP, Entry, ROUTE_GROUP};
 pub use delivery::{Settle, Settlement};
@@ -245,6 +246,12 @@ impl Queue {
     }
 
     fn conn(&self) -> Conn {
+        self.conn.clone()
+    }
+
+    /// A connection to the same Redis (or cluster, each command routed by its key), for tools and
+    /// tests that inspect what the store wrote. Code of the relay goes through the handles.
+    pub fn inspection_connection(&self) -> Conn {
         self.conn.clone()
     }
 

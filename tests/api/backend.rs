@@ -1,11 +1,7 @@
 //! Which Redis the suites run on: one `redis-server` per test (the default), or, with
 //! `SHIPRELAY_TEST_REDIS=cluster`, a real 3-master Redis Cluster per test (`scripts/test` runs the
-//! ingest, events and delivery suites both ways). Tests inspect Redis through [`TestConn`], which
-//! routes each command by its key on a cluster.
-
-use redis::aio::{ConnectionLike, MultiplexedConnection};
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+//! ingest, events and delivery suites both ways). Tests inspect Redis through [`TestConn`], the
+//! crate's own connection, which routes each command by its key on a cluster.
 
 use crate::cluster_harness::TestCluster;
 
@@ -26,41 +22,24 @@ pub fn on_the_cluster(toml: &str, cluster: &TestCluster) -> String {
     )
 }
 
-/// A connection for a test to look into Redis with.
-pub enum TestConn {
-    Single(MultiplexedConnection),
-    Cluster(ClusterConnection),
-}
+/// A connection for a test to look into Redis with: the crate's own, which routes each command
+/// by its key on a cluster.
+pub type TestConn = shiprelay::queue::Conn;
 
-impl ConnectionLike for TestConn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            TestConn::Single(conn) => conn.req_packed_command(cmd),
-            TestConn::Cluster(conn) => conn.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            TestConn::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
-            TestConn::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        0
-    }
+/// The crate's connection to the Redis these settings name.
+pub fn inspect(settings: &shiprelay::config::RedisSettings) -> TestConn {
+    shiprelay::queue::Queue::connect(settings)
+        .expect("the test's Redis settings are valid")
+        .inspection_connection()
 }
 
 impl TestCluster {
     /// A connection that follows the cluster's slot map.
     pub async fn conn(&self) -> TestConn {
-        let client = redis::cluster::ClusterClient::new(self.urls()).unwrap();
-        TestConn::Cluster(client.get_async_connection().await.unwrap())
+        inspect(&shiprelay::config::RedisSettings {
+            mode: shiprelay::config::RedisMode::Cluster,
+            urls: self.urls(),
+            ..Default::default()
+        })
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::sink::{Answer, Sink};
+use crate::store::{self, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -227,35 +228,14 @@ async fn gone_disables_the_subscription_and_keeps_the_job() {
     let id = sub["id"].as_str().unwrap();
     ingest(&app, "e1").await;
     eventually("the subscription disabled", || async {
-        let s: Value = app
-            .api(Method::GET, &format!("/v1/subscriptions/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s: Value = app.get_json(&format!("/v1/subscriptions/{id}")).await;
         s["enabled"] == false
     })
     .await;
-    let s: Value = app
-        .api(Method::GET, &format!("/v1/subscriptions/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get_json(&format!("/v1/subscriptions/{id}")).await;
     assert!(s["disabledReason"].as_str().unwrap().contains("410"), "{s}");
     // The relay's own change is in the audit log, said to be the relay's.
-    let audit: Value = app
-        .api(Method::GET, "/v1/audit")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Value = app.get_json("/v1/audit").await;
     let disabled: Vec<&Value> = audit["data"]
         .as_array()
         .unwrap()
@@ -266,14 +246,7 @@ async fn gone_disables_the_subscription_and_keeps_the_job() {
     assert_eq!(disabled[0]["actor"], "shiprelay");
     assert_eq!(disabled[0]["target"], id);
     assert_eq!(disabled[0]["tenant"], sub["tenant"]);
-    let dead: Value = app
-        .api(Method::GET, "/v1/dead-letters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dead: Value = app.get_json("/v1/dead-letters").await;
     assert_eq!(dead["data"].as_array().unwrap().len(), 1);
     assert_eq!(dead["data"][0]["subscriptionId"], id);
 
@@ -339,26 +312,12 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
     let sub = subscribe(&app, &sink, json!({})).await;
     let event_id = ingest(&app, "e1").await;
     eventually("a dead letter", || async {
-        let dead: Value = app
-            .api(Method::GET, "/v1/dead-letters")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let dead: Value = app.get_json("/v1/dead-letters").await;
         dead["data"].as_array().unwrap().len() == 1
     })
     .await;
     assert_eq!(sink.received().len(), 4);
-    let dead: Value = app
-        .api(Method::GET, "/v1/dead-letters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dead: Value = app.get_json("/v1/dead-letters").await;
     let letter = &dead["data"][0];
     assert_eq!(letter["eventId"], event_id);
     assert_eq!(letter["subscriptionId"], sub["id"]);
@@ -384,14 +343,7 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
         "{redriven}"
     );
     sink.wait_for(5, WAIT).await;
-    let dead: Value = app
-        .api(Method::GET, "/v1/dead-letters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dead: Value = app.get_json("/v1/dead-letters").await;
     assert_eq!(dead["data"], json!([]));
     // Redriving again finds nothing: no double delivery.
     let again: Value = app
@@ -628,8 +580,7 @@ async fn consumer_groups_come_back_after_redis_loses_its_data() {
     ingest(&app, "e1").await;
     sink.wait_for(1, WAIT).await;
 
-    let mut conn = app.conn().await;
-    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+    let _: () = Store::on(app.conn().await).run("FLUSHALL", "SYNC").await;
     subscribe(&app, &sink, json!({})).await;
     ingest(&app, "e2").await;
     sink.wait_for(2, WAIT).await;
@@ -701,25 +652,11 @@ async fn a_subscription_failing_for_too_long_is_disabled() {
     let id = sub["id"].as_str().unwrap();
     ingest(&app, "e1").await;
     eventually("the failing subscription disabled", || async {
-        let s: Value = app
-            .api(Method::GET, &format!("/v1/subscriptions/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s: Value = app.get_json(&format!("/v1/subscriptions/{id}")).await;
         s["enabled"] == false
     })
     .await;
-    let s: Value = app
-        .api(Method::GET, &format!("/v1/subscriptions/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get_json(&format!("/v1/subscriptions/{id}")).await;
     assert!(
         s["disabledReason"]
             .as_str()
@@ -805,20 +742,19 @@ async fn shutdown_finishes_deliveries_in_flight() {
     ingest(&app, "e1").await;
     sink.wait_for(1, WAIT).await; // the delivery is now in flight
     app.stop().await; // what SIGTERM does: HTTP stops, then delivery drains
-    let mut conn = app.conn().await;
-    let log: Vec<redis::Value> = redis::cmd("XRANGE")
-        .arg(format!("{{test}}:attempts:{}", sub["id"].as_str().unwrap()))
-        .arg("-")
-        .arg("+")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut redis_store = Store::on(app.conn().await);
+    let attempts = store::registry().attempts(sub["id"].as_str().unwrap());
+    let log = redis_store.entries(&attempts).await;
     assert_eq!(
         log.len(),
         1,
         "the in-flight attempt was settled before the process stopped"
     );
-    assert_eq!(pending_jobs(&mut conn).await, 0, "nothing left pending");
+    assert_eq!(
+        pending_jobs(&mut redis_store.conn).await,
+        0,
+        "nothing left pending"
+    );
 }
 
 #[tokio::test]
@@ -839,15 +775,11 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         204
     );
 
-    let mut conn = app.conn().await;
-    let _: String = redis::cmd("XADD")
-        .arg(part_key(0, "deliveries"))
-        .arg("*")
-        .arg("job")
-        .arg("not a job")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut redis_store = Store::on(app.conn().await);
+    let deliveries = store::partition(0).deliveries();
+    redis_store
+        .append(&deliveries, "*", &[("job", "not a job")])
+        .await;
     let queued = || async {
         let mut conn = app.conn().await;
         let deliveries = count_all(&mut conn, "XLEN", "deliveries").await;
@@ -855,7 +787,7 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
         deliveries + retries
     };
     eventually("both jobs discarded", || async { queued().await == 0 }).await;
-    let dead = count_all(&mut conn, "XLEN", "dead").await;
+    let dead = redis_store.count_all("XLEN", "dead").await;
     assert_eq!(
         dead, 0,
         "nothing to redrive for a subscription that no longer exists"
@@ -875,14 +807,10 @@ async fn an_enqueue_with_a_stale_snapshot_leaves_fan_out_to_the_router() {
     let sink = Sink::start().await;
     subscribe(&app, &sink, json!({})).await;
     // Every partition now holds a version no snapshot has: no enqueue may fan out by itself.
-    let mut conn = app.conn().await;
+    let mut redis_store = Store::on(app.conn().await);
     for n in 0..TEST_PARTITIONS {
-        let _: () = redis::cmd("SET")
-            .arg(part_key(n, "subscriptions:version"))
-            .arg(1_000_000)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let copy = store::partition(n).subscriptions_version();
+        let _: () = redis_store.run("SET", (copy, 1_000_000)).await;
     }
     let ids: HashSet<String> = {
         let mut ids = HashSet::new();

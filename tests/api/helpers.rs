@@ -14,6 +14,8 @@ use serde_json::Value;
 use shiprelay::config::Config;
 use shiprelay::startup::Application;
 
+use crate::store::Store;
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind an ephemeral port")
@@ -138,46 +140,9 @@ pub const API_KEY: &str = "test-api-key-0123456789";
 /// Partitions of the test config: more than one, so that every read merges partitions.
 pub const TEST_PARTITIONS: usize = 4;
 
-/// Partition `n`'s key `name` (`events`, `deliveries`, `retry`, `dead`, ...) in the test config.
-pub fn part_key(n: usize, name: &str) -> String {
-    format!(
-        "{{{}}}:{name}",
-        shiprelay::queue::partition::tag("test", n, TEST_PARTITIONS)
-    )
-}
-
-/// `command` (`XLEN`, `ZCARD`) of partition key `name`, summed over every partition.
-pub async fn count_all(
-    conn: &mut impl redis::aio::ConnectionLike,
-    command: &str,
-    name: &str,
-) -> usize {
-    let mut total = 0;
-    for n in 0..TEST_PARTITIONS {
-        let count: usize = redis::cmd(command)
-            .arg(part_key(n, name))
-            .query_async(conn)
-            .await
-            .unwrap();
-        total += count;
-    }
-    total
-}
-
-/// Jobs pending in the `deliver` group of every partition.
-pub async fn pending_jobs(conn: &mut impl redis::aio::ConnectionLike) -> u64 {
-    let mut total = 0;
-    for n in 0..TEST_PARTITIONS {
-        let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
-            .arg(part_key(n, "deliveries"))
-            .arg("deliver")
-            .query_async(conn)
-            .await
-            .unwrap();
-        total += pending.0;
-    }
-    total
-}
+// The api suite reaches these through `helpers::*`; the other binaries sharing this file do not.
+#[allow(unused_imports)]
+pub use crate::store::{count_all, part_key, pending_jobs};
 
 /// Waits (30 s at most) until `check` holds.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -193,14 +158,6 @@ where
 }
 
 /// The keys `key` stands for: `{test}:events` (and deliveries, retry, dead) is every partition's.
-fn expand(key: &str) -> Vec<String> {
-    match key.strip_prefix("{test}:") {
-        Some(name @ ("events" | "deliveries" | "retry" | "dead" | "routing")) => {
-            (0..TEST_PARTITIONS).map(|n| part_key(n, name)).collect()
-        }
-        _ => vec![key.to_string()],
-    }
-}
 pub const API_KEY_2: &str = "second-api-key-0123456789";
 
 /// One source of every kind and generic scheme, with the secrets above.
@@ -401,7 +358,10 @@ impl TestApp {
     pub async fn conn(&self) -> crate::backend::TestConn {
         match &self.cluster {
             Some(cluster) => cluster.conn().await,
-            None => crate::backend::TestConn::Single(self.redis.conn().await),
+            None => crate::backend::inspect(&shiprelay::config::RedisSettings {
+                url: self.redis.url(),
+                ..Default::default()
+            }),
         }
     }
 
@@ -479,46 +439,12 @@ impl TestApp {
 
     /// Every entry of a stream (of every partition's, for `{test}:events` and the like, in
     /// stream-id order), as field -> raw bytes.
-    pub async fn stream_fields(
-        &self,
-        key: &str,
-    ) -> Vec<std::collections::HashMap<String, Vec<u8>>> {
-        let mut conn = self.conn().await;
-        let mut all = Vec::new();
-        for key in expand(key) {
-            let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-                .arg(&key)
-                .arg("-")
-                .arg("+")
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            all.extend(reply.ids.into_iter().map(|entry| {
-                let id = entry.id.clone();
-                let fields: std::collections::HashMap<String, Vec<u8>> = entry
-                    .map
-                    .into_iter()
-                    .map(|(k, v)| (k, redis::from_redis_value::<Vec<u8>>(v).unwrap()))
-                    .collect();
-                (shiprelay::queue::StreamId::parse(&id).unwrap(), fields)
-            }));
-        }
-        all.sort_by_key(|(id, _)| *id);
-        all.into_iter().map(|(_, fields)| fields).collect()
+    pub async fn stream_fields(&self, key: &str) -> Vec<crate::store::Fields> {
+        Store::on(self.conn().await).stream_fields(key).await
     }
 
     pub async fn stream_len(&self, key: &str) -> usize {
-        let mut conn = self.conn().await;
-        let mut total = 0;
-        for key in expand(key) {
-            let len: usize = redis::cmd("XLEN")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            total += len;
-        }
-        total
+        Store::on(self.conn().await).stream_len(key).await
     }
 
     /// The `/metrics` exposition of the process at `address` (this app's or a second one's).

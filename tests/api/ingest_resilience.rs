@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::store::Store;
 
 const EVENTS: &str = "{test}:events";
 
@@ -128,21 +129,11 @@ async fn redis_unreachable_from_the_start_gives_503_not_a_crash() {
 #[tokio::test]
 async fn redis_out_of_memory_gives_503_and_writes_nothing() {
     let app = spawn_app().await;
-    let mut conn = app.redis.conn().await;
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg("1")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory-policy")
-        .arg("noeviction")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut redis_store = Store::on(app.redis.conn().await);
+    let _: () = redis_store.run("CONFIG", ("SET", "maxmemory", "1")).await;
+    let _: () = (redis_store)
+        .run("CONFIG", ("SET", "maxmemory-policy", "noeviction"))
+        .await;
 
     let body = flexops_event("evt_oom");
     let response = app
@@ -150,11 +141,7 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
         .await;
     assert_eq!(response.headers()["retry-after"], "7");
     assert_problem(response, 503, "unavailable").await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let keys: Vec<String> = redis_store.run("KEYS", "*").await;
     let written: Vec<&String> = keys
         .iter()
         .filter(|k| k.contains(":seen:") || k.contains(":event:"))
@@ -168,13 +155,7 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
         .await;
     assert_problem(response, 503, "unavailable").await;
 
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg("0")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let _: () = redis_store.run("CONFIG", ("SET", "maxmemory", "0")).await;
     let response = app
         .post_ingest("flexops", &body, &flexops_headers(&body))
         .await;

@@ -25,6 +25,7 @@ mod recovery_bounds;
 mod replication;
 mod sink;
 mod stats;
+mod store;
 mod subscriptions_api;
 mod tenants_api;
 mod tenants_matrix;

@@ -8,50 +8,31 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::sink::{Answer, Sink};
+use crate::store::{self, Store};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
     let redis = TestRedis::start();
-    let mut conn = redis.conn().await;
+    let mut redis_store = Store::on(redis.conn().await);
     let old_ms = chrono::Utc::now().timestamp_millis() - 3_600_000;
-    for stream in [part_key(0, "dead"), "{test}:quarantine".to_string()] {
-        let _: String = redis::cmd("XADD")
-            .arg(&stream)
-            .arg(format!("{old_ms}-0"))
-            .arg("reason")
-            .arg("old")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let _: String = redis::cmd("XADD")
-            .arg(&stream)
-            .arg("*")
-            .arg("reason")
-            .arg("new")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+    for stream in [store::partition(0).dead(), store::registry().quarantine()] {
+        let old = format!("{old_ms}-0");
+        redis_store
+            .append(&stream, &old, &[("reason", "old")])
+            .await;
+        redis_store.append(&stream, "*", &[("reason", "new")]).await;
     }
     // A consumer of a process that is gone, with nothing pending.
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(part_key(0, "deliveries"))
-        .arg("deliver")
-        .arg("0")
-        .arg("MKSTREAM")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("XGROUP")
-        .arg("CREATECONSUMER")
-        .arg(part_key(0, "deliveries"))
-        .arg("deliver")
-        .arg("ghost-process")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let deliveries = store::partition(0).deliveries();
+    redis_store.create_group(&deliveries, "deliver").await;
+    let _: i64 = (redis_store)
+        .run(
+            "XGROUP",
+            ("CREATECONSUMER", &deliveries, "deliver", "ghost-process"),
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
     let app = spawn_app_on_with(redis, |toml| {
@@ -62,13 +43,9 @@ async fn dead_letters_and_quarantine_expire_and_idle_consumers_are_removed() {
     loop {
         let dead = app.stream_len("{test}:dead").await;
         let quarantine = app.stream_len("{test}:quarantine").await;
-        let consumers: Vec<redis::Value> = redis::cmd("XINFO")
-            .arg("CONSUMERS")
-            .arg(part_key(0, "deliveries"))
-            .arg("deliver")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let consumers: Vec<redis::Value> = (redis_store)
+            .run("XINFO", ("CONSUMERS", &deliveries, "deliver"))
+            .await;
         let ghost = format!("{consumers:?}").contains("ghost-process");
         if dead == 1 && quarantine == 1 && !ghost {
             break;
@@ -180,29 +157,13 @@ async fn a_subscription_record_that_cannot_be_read_keeps_its_jobs() {
         .unwrap();
     let job = json!({"event_id": event["id"], "subscription_id": id, "attempt": 1, "first_attempt_at": null,
         "subject": event["subject"], "event_time": event["time"], "received_at": event["time"], "event": event.to_string()});
-    let key = format!("{{test}}:subscription:{id}");
-    let mut conn = app.redis.conn().await;
-    let record: String = redis::cmd("HGET")
-        .arg(&key)
-        .arg("record")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: String = redis::cmd("XADD")
-        .arg(part_key(0, "deliveries"))
-        .arg("*")
-        .arg("job")
-        .arg(job.to_string())
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: () = redis::cmd("HSET")
-        .arg(&key)
-        .arg("record")
-        .arg("{not json")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let key = store::registry().subscription(id);
+    let mut redis_store = Store::on(app.redis.conn().await);
+    let record = redis_store.field(&key, "record").await.unwrap();
+    let deliveries = store::partition(0).deliveries();
+    let job = job.to_string();
+    redis_store.append(&deliveries, "*", &[("job", &job)]).await;
+    redis_store.set_field(&key, "record", "{not json").await;
 
     let worker = app
         .spawn_second_with(|toml| toml.replace("role = \"ingest\"", ""))
@@ -222,22 +183,13 @@ async fn a_subscription_record_that_cannot_be_read_keeps_its_jobs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(sink.received().is_empty());
-    let retrying = count_all(&mut conn, "ZCARD", "retry").await;
+    let retrying = redis_store.count_all("ZCARD", "retry").await;
     let jobs = app.stream_len("{test}:deliveries").await + retrying;
     assert!(jobs >= 1, "the job is kept, not discarded");
     // Repaired, the job is delivered.
-    let _: () = redis::cmd("HSET")
-        .arg(&key)
-        .arg("record")
-        .arg(&record)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("INCR")
-        .arg("{test}:subscriptions:version")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    redis_store.set_field(&key, "record", &record).await;
+    let version = store::registry().subscriptions_version();
+    let _: i64 = redis_store.run("INCR", &version).await;
     let received = sink.wait_for(1, WAIT).await;
     assert_eq!(received[0].webhook_id(), event["id"].as_str().unwrap());
 }

@@ -8,22 +8,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::store::{self, Store};
 use crate::tenants_api::admin;
 
 /// Appends `n` copies of `fields` to a stream, in pipelined batches.
 async fn append(app: &TestApp, stream: &str, n: usize, fields: &[(&str, String)]) {
-    let mut conn = app.redis.conn().await;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
-        let mut pipe = redis::pipe();
-        for _ in chunk {
-            let cmd = pipe.cmd("XADD").arg(stream).arg("*");
-            for (field, value) in fields {
-                cmd.arg(*field).arg(value);
-            }
-            cmd.ignore();
-        }
-        let _: () = pipe.query_async(&mut conn).await.unwrap();
-    }
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(f, v)| (*f, v.as_str())).collect();
+    (Store::on(app.redis.conn().await))
+        .append_many(stream, n, &fields)
+        .await;
 }
 
 /// An ingest-only relay (nothing delivers, so queued jobs stay countable) with one stored event.
@@ -186,26 +179,17 @@ async fn an_idempotency_key_is_held_only_a_minute_while_its_request_runs() {
         .json(&json!({"since": "2020-01-01T00:00:00Z"}))
         .send();
     let running = tokio::spawn(request);
-    let mut conn = app.redis.conn().await;
+    let mut redis_store = Store::on(app.redis.conn().await);
+    // Every idempotency record: the registry's key of one, up to the caller's scope.
+    let one = store::registry().idempotency("", "");
+    let records = format!("{}*", &one[..one.rfind("::").unwrap() + 1]);
     let mut seen = None;
     for _ in 0..200 {
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg("{test}:idempotency:*")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let keys: Vec<String> = redis_store.run("KEYS", &records).await;
         if let Some(key) = keys.first() {
-            let value: String = redis::cmd("GET")
-                .arg(key)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
+            let value: String = redis_store.run("GET", key).await;
             if value.contains("\"status\":null") {
-                let ttl: i64 = redis::cmd("TTL")
-                    .arg(key)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap();
+                let ttl: i64 = redis_store.run("TTL", key).await;
                 seen = Some(ttl);
                 break;
             }
@@ -216,16 +200,8 @@ async fn an_idempotency_key_is_held_only_a_minute_while_its_request_runs() {
     assert!((1..=60).contains(&ttl), "in-progress TTL {ttl}");
     let response = running.await.unwrap().unwrap();
     assert_eq!(response.status(), 202);
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("{test}:idempotency:*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&keys[0])
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let keys: Vec<String> = redis_store.run("KEYS", &records).await;
+    let ttl: i64 = redis_store.run("TTL", &keys[0]).await;
     assert!(
         ttl > 3600,
         "the stored response is kept for api.idempotency_ttl_secs: {ttl}"

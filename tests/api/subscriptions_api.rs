@@ -124,14 +124,7 @@ async fn create_returns_the_subscription_and_its_secret_once() {
         .unwrap();
     assert_eq!(key.len(), 32);
 
-    let fetched: Value = app
-        .api(Method::GET, &location)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&location).await;
     assert_eq!(fetched["id"], id);
     assert!(fetched.get("secret").is_none());
     let listed = app
@@ -234,14 +227,7 @@ async fn every_validation_rule_names_its_field() {
     for field in ["url", "events[0]", "headers.Host"] {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
-    let listed: Value = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/subscriptions").await;
     assert_eq!(
         listed["pagination"]["totalCount"], 0,
         "nothing invalid was stored"
@@ -341,14 +327,7 @@ async fn patch_changes_only_the_given_fields_and_validates_them() {
         .await
         .unwrap();
     assert_eq!(noop.status(), 200);
-    let fetched: Value = app
-        .api(Method::GET, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&path).await;
     assert_eq!(fetched["description"], "paused");
 }
 
@@ -377,14 +356,7 @@ async fn delete_removes_it_everywhere() {
             .status(),
         404
     );
-    let listed: Value = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/subscriptions").await;
     assert_eq!(listed["data"], json!([]));
 }
 
@@ -573,14 +545,7 @@ async fn idempotency_keys_replay_the_first_response_and_reject_other_requests() 
     let too_long = post(&"k".repeat(256), &valid()).await.unwrap();
     assert_eq!(field_errors(too_long, 400).await, ["Idempotency-Key"]);
 
-    let listed: Value = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/subscriptions").await;
     assert_eq!(
         listed["pagination"]["totalCount"], 3,
         "first, second key's, and the retried one"

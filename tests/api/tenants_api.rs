@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::sink::{Answer, Sink};
+use crate::store::{self, Store};
 
 pub const SENSITIVE_VALUE: &str = "Bearer acme-sensitive-token-0123456789";
 const HEADER_VALUE: &str = "acme-team-header-value";
@@ -163,20 +164,16 @@ impl World {
             "first_attempt_at": null, "subject": event["subject"], "event_time": event["time"],
             "received_at": event["time"], "event": event.to_string(),
         });
-        let mut conn = self.app.redis.conn().await;
-        redis::cmd("XADD")
-            .arg(part_key(0, "dead"))
-            .arg("*")
-            .arg("job")
-            .arg(job.to_string())
-            .arg("reason")
-            .arg("HTTP 500")
-            .arg("failed_at")
-            .arg(chrono::Utc::now().timestamp_millis())
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|id| format!("{id}-0")) // its position: partition 0
-            .unwrap()
+        let (job, failed_at) = (job.to_string(), chrono::Utc::now().timestamp_millis());
+        let fields = [
+            ("job", job.as_str()),
+            ("reason", "HTTP 500"),
+            ("failed_at", &failed_at.to_string()),
+        ];
+        let id = (Store::on(self.app.redis.conn().await))
+            .append(&store::partition(0).dead(), "*", &fields)
+            .await;
+        format!("{id}-0") // its position: partition 0
     }
 
     /// The route's path with A's objects in it; `fresh`: a victim made for a destructive call.
@@ -679,21 +676,16 @@ async fn a_redis_written_before_tenants_serves_its_subscriptions_as_tenant_defau
         "description": "from before", "headers": {}, "enabled": true, "disabled_reason": null,
         "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "previous_secret": null,
         "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"});
-    let mut conn = redis.conn().await;
-    let _: () = redis::pipe()
-        .hset(
-            "{test}:subscription:sub_01OLD0000000000000000000000",
-            "record",
-            old.to_string(),
-        )
-        .zadd(
-            "{test}:subscriptions",
-            "sub_01OLD0000000000000000000000",
-            1_700_000_000_000i64,
-        )
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut earlier = Store::on(redis.conn().await);
+    let id = "sub_01OLD0000000000000000000000";
+    let (record, index) = (
+        store::registry().subscription(id),
+        store::registry().subscriptions(),
+    );
+    earlier.set_field(&record, "record", &old.to_string()).await;
+    let _: i64 = earlier
+        .run("ZADD", (&index, 1_700_000_000_000i64, id))
+        .await;
     let app = spawn_app_on(redis).await;
     let (status, sub) = admin(
         &app,
@@ -875,15 +867,12 @@ async fn every_change_is_audited_and_the_audit_log_holds_no_secret() {
     );
 
     let raw: Vec<String> = {
-        let mut conn = app.redis.conn().await;
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg("{test}:audit")
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        reply.ids.iter().map(|e| format!("{:?}", e.map)).collect()
+        let audit = store::registry().audit();
+        let entries = Store::on(app.redis.conn().await).entries(&audit).await;
+        entries
+            .iter()
+            .map(|(_, fields)| format!("{fields:?}"))
+            .collect()
     };
     assert!(raw.len() >= 11);
     for secret in [

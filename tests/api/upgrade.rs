@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::sink::Sink;
+use crate::store::{self, Store};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -60,93 +61,56 @@ async fn relay_with_old_layout(sink: &Sink) -> (TestApp, OldWork) {
         })
         .to_string()
     };
-    let mut conn = app.redis.conn().await;
+    let mut old = Store::on(app.redis.conn().await);
+    let legacy = |name: &str| store::registry().legacy(name);
     let old_ms = chrono::Utc::now().timestamp_millis() - 120_000;
-    let run = |cmd: &mut redis::Cmd| cmd.clone();
-    let mut commands: Vec<redis::Cmd> = vec![
-        run(redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg("{test}:events")
-            .arg("route")
-            .arg("0")
-            .arg("MKSTREAM")),
-        run(redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg("{test}:deliveries")
-            .arg("deliver")
-            .arg("0")
-            .arg("MKSTREAM")),
-    ];
+    old.create_group(&legacy("events"), "route").await;
+    old.create_group(&legacy("deliveries"), "deliver").await;
     for (n, id) in ["evt_old_routed", "evt_old_pending", "evt_old_unread"]
         .iter()
         .enumerate()
     {
         let body = event(id, &format!("ups:{id}")).to_string();
-        commands.push(run(redis::cmd("XADD")
-            .arg("{test}:events")
-            .arg(format!("{}-{n}", old_ms))
-            .arg("id")
-            .arg(id)
-            .arg("type")
-            .arg("tracking.updated")
-            .arg("event")
-            .arg(body)));
+        let fields = [("id", *id), ("type", "tracking.updated"), ("event", &body)];
+        old.append(&legacy("events"), &format!("{old_ms}-{n}"), &fields)
+            .await;
     }
     for (n, id) in ["evt_old_job", "evt_old_job_pending"].iter().enumerate() {
-        commands.push(run(redis::cmd("XADD")
-            .arg("{test}:deliveries")
-            .arg(format!("{}-{n}", old_ms))
-            .arg("job")
-            .arg(job(id, 1))));
+        let entry = format!("{old_ms}-{n}");
+        old.append(&legacy("deliveries"), &entry, &[("job", &job(id, 1))])
+            .await;
     }
-    commands.push(run(redis::cmd("ZADD")
-        .arg("{test}:retry")
-        .arg(old_ms)
-        .arg(job("evt_old_retry", 2))));
-    commands.push(run(redis::cmd("XADD")
-        .arg("{test}:dead")
-        .arg(format!("{old_ms}-0"))
-        .arg("job")
-        .arg(job("evt_old_dead", 4))
-        .arg("reason")
-        .arg("HTTP 500")
-        .arg("failed_at")
-        .arg(old_ms)));
-    for command in commands {
-        let _: redis::Value = command.query_async(&mut conn).await.unwrap();
-    }
+    let retry = job("evt_old_retry", 2);
+    let _: i64 = old.run("ZADD", (legacy("retry"), old_ms, retry)).await;
+    let dead = [
+        ("job", job("evt_old_dead", 4)),
+        ("reason", "HTTP 500".to_string()),
+        ("failed_at", old_ms.to_string()),
+    ];
+    let dead: Vec<(&str, &str)> = dead.iter().map(|(f, v)| (*f, v.as_str())).collect();
+    old.append(&legacy("dead"), &format!("{old_ms}-0"), &dead)
+        .await;
     // The old router routed the first event and holds the second; an old worker holds a job.
-    let _: redis::Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg("route")
-        .arg("old-process")
-        .arg("COUNT")
-        .arg(2)
-        .arg("STREAMS")
-        .arg("{test}:events")
-        .arg(">")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("XACK")
-        .arg("{test}:events")
-        .arg("route")
-        .arg(format!("{old_ms}-0"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: redis::Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg("deliver")
-        .arg("old-process")
-        .arg("COUNT")
-        .arg(1)
-        .arg("STREAMS")
-        .arg("{test}:deliveries")
-        .arg(">")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let read = |group, count, stream| {
+        (
+            "GROUP",
+            group,
+            "old-process",
+            "COUNT",
+            count,
+            "STREAMS",
+            stream,
+            ">",
+        )
+    };
+    let _: redis::Value = old
+        .run("XREADGROUP", read("route", 2, legacy("events")))
+        .await;
+    let first = format!("{old_ms}-0");
+    let _: i64 = old.run("XACK", (legacy("events"), "route", first)).await;
+    let _: redis::Value = (old)
+        .run("XREADGROUP", read("deliver", 1, legacy("deliveries")))
+        .await;
     let deliverable = [
         "evt_old_pending",
         "evt_old_unread",
@@ -169,17 +133,9 @@ async fn relay_with_old_layout(sink: &Sink) -> (TestApp, OldWork) {
 }
 
 async fn legacy_keys_left(app: &TestApp) -> usize {
-    let mut conn = app.redis.conn().await;
-    redis::cmd("EXISTS")
-        .arg(&[
-            "{test}:events",
-            "{test}:deliveries",
-            "{test}:retry",
-            "{test}:dead",
-        ])
-        .query_async(&mut conn)
-        .await
-        .unwrap()
+    let names = ["events", "deliveries", "retry", "dead"];
+    let keys: Vec<String> = names.iter().map(|n| store::registry().legacy(n)).collect();
+    Store::on(app.redis.conn().await).run("EXISTS", keys).await
 }
 
 /// Every deliverable old event reaches the sink; the routed one does not come again; the dead
@@ -243,19 +199,15 @@ async fn a_delivering_process_drains_the_layout_before_partitions() {
     let straggler = app.stored_events().await.remove(0);
     let mut straggler = straggler.clone();
     straggler["id"] = json!("evt_old_straggler");
-    let mut conn = app.redis.conn().await;
-    let _: String = redis::cmd("XADD")
-        .arg("{test}:events")
-        .arg("*")
-        .arg("id")
-        .arg("evt_old_straggler")
-        .arg("type")
-        .arg("tracking.updated")
-        .arg("event")
-        .arg(straggler.to_string())
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let straggler = straggler.to_string();
+    let fields = [
+        ("id", "evt_old_straggler"),
+        ("type", "tracking.updated"),
+        ("event", &straggler),
+    ];
+    (Store::on(app.redis.conn().await))
+        .append(&store::registry().legacy("events"), "*", &fields)
+        .await;
     eventually("the straggler's event is delivered", || async {
         sink.received()
             .iter()
