@@ -56,7 +56,6 @@ fn accepted<T: Serialize>(status: StatusCode, body: &T) -> Created {
     tag = "deliveries",
     operation_id = "listDeliveries",
     params(("id" = String, Path), LogParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of attempts", body = inline(super::pagination::Paged<LoggedAttempt, CursorInfo>)),
     )
@@ -83,7 +82,6 @@ pub async fn attempts(
     tag = "deliveries",
     operation_id = "listDeadLetters",
     params(LogParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of dead letters", body = inline(super::pagination::Paged<DeadLetter, CursorInfo>)),
     )
@@ -116,7 +114,6 @@ pub async fn dead_letters(
     operation_id = "redriveDeadLetters",
     params(IdempotencyKey),
     request_body = RedriveRequest,
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Redriven", body = RedriveResult),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -148,7 +145,6 @@ pub async fn redrive(
     tag = "deliveries",
     operation_id = "deleteDeadLetter",
     params(("id" = String, Path, description = "Dead-letter id, as listed")),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
     )
@@ -173,7 +169,6 @@ pub async fn delete_dead_letter(
     operation_id = "replayEvent",
     params(("id" = String, Path, description = "Event id"), IdempotencyKey),
     request_body(content = ReplayEvent, description = "Optional: `{}` replays to every matching subscription"),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = EventReplayed),
     )
@@ -211,7 +206,6 @@ pub async fn replay_event(
     operation_id = "replaySubscription",
     params(("id" = String, Path), IdempotencyKey),
     request_body = ReplayRange,
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = RangeReplayed),
     )

@@ -47,7 +47,6 @@ type EventsPage = Paged<Event, CursorInfo>;
     tag = "events",
     operation_id = "listEvents",
     params(EventsParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of events", body = inline(EventsPage)),
     )
@@ -120,7 +119,6 @@ fn to_query(state: &AppState, params: EventsParams) -> Result<EventQuery, ApiErr
     tag = "events",
     operation_id = "getEvent",
     params(("id" = String, Path, description = "Event id, `evt_...`")),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The event", body = Event),
     )

@@ -48,9 +48,9 @@ impl Modify for Security {
 }
 
 /// Rules every documented operation follows, applied to the generated document so no route can
-/// miss them and no route repeats them: each response has a description (the status's reason
-/// phrase unless the route gives one), and the problem+json responses that follow from what an
-/// operation is are added by [`shared_problems`]. A route's annotation lists only what is
+/// miss them and no route repeats them: every `/v1` operation takes an API key (`security`), each
+/// response has a description (the status's reason phrase unless the route gives one), and the
+/// problem+json responses that follow from what an operation is are added by [`shared_problems`]. A route's annotation lists only what is
 /// particular to it (a 403 of an admin-only read, a 409 of a compare-and-set, its own wording).
 pub fn apply_common_responses(document: &mut serde_json::Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
@@ -62,6 +62,14 @@ pub fn apply_common_responses(document: &mut serde_json::Value) {
         };
         for (method, operation) in item.iter_mut() {
             let shared = shared_problems(path, method, operation);
+            if path.starts_with("/v1/")
+                && let Some(operation) = operation.as_object_mut()
+            {
+                // Every `/v1` call takes an API key, in either header.
+                operation
+                    .entry("security")
+                    .or_insert_with(|| serde_json::json!([{"api_key": []}, {"bearer": []}]));
+            }
             let Some(responses) = operation["responses"].as_object_mut() else {
                 continue;
             };
@@ -88,7 +96,8 @@ pub fn apply_common_responses(document: &mut serde_json::Value) {
 /// the reason phrase):
 /// - 400 (a malformed request): every `/v1` operation with a body or query parameters;
 /// - 401 (no or a wrong key or signature): every `/v1` operation and ingest;
-/// - 403 (a read-only key): every `/v1` operation that changes something;
+/// - 403 (a read-only key, or a tenant key on an admin route): every `/v1` operation that changes
+///   something, and every one under `/v1/tenants` and `/v1/audit`;
 /// - 404 (no such resource): every operation with a path parameter;
 /// - 408 and 413 (the body was too slow, or too large): every operation that reads a body;
 /// - 409 (an `Idempotency-Key` reused with another request): every `/v1` POST;
@@ -110,10 +119,11 @@ fn shared_problems(
         .as_array()
         .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
     let stored = api || ingest || path == "/readyz";
+    let admin_only = path.starts_with("/v1/tenants") || path == "/v1/audit";
     let rules = [
         (400, api && (reads_body || query), None),
         (401, api || ingest, None),
-        (403, api && method != "get", None),
+        (403, api && (method != "get" || admin_only), None),
         (404, path.contains('{'), None),
         (408, reads_body, Some(BODY_TIMEOUT)),
         (409, api && method == "post", None),

@@ -26,7 +26,6 @@ pub struct StatsParams {
     tag = "stats",
     operation_id = "getStats",
     params(StatsParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The figures", body = StatsView),
     )

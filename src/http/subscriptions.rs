@@ -49,7 +49,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     operation_id = "createSubscription",
     request_body = CreateSubscription,
     params(IdempotencyKey),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, body = SubscriptionWithSecret, headers(("Location" = String))),
     )
@@ -85,7 +84,6 @@ pub async fn create(
     tag = "subscriptions",
     operation_id = "listSubscriptions",
     params(ListParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = inline(Paged<SubscriptionView, PageInfo>)),
     )
@@ -119,7 +117,6 @@ pub async fn list(
     tag = "subscriptions",
     operation_id = "getSubscription",
     params(("id" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionView),
     )
@@ -166,7 +163,6 @@ async fn with_backlogs(
     operation_id = "updateSubscription",
     params(("id" = String, Path)),
     request_body = UpdateSubscription,
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionView),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -196,7 +192,6 @@ pub async fn update(
     tag = "subscriptions",
     operation_id = "deleteSubscription",
     params(("id" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
     )
@@ -222,7 +217,6 @@ pub async fn remove(
     tag = "subscriptions",
     operation_id = "rotateSubscriptionSecret",
     params(("id" = String, Path), IdempotencyKey),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionWithSecret),
     )
@@ -264,7 +258,6 @@ pub async fn rotate_secret(
     tag = "subscriptions",
     operation_id = "testSubscription",
     params(("id" = String, Path), IdempotencyKey),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued for delivery", body = Event),
     )

@@ -31,7 +31,6 @@ fn created<T: Serialize>(status: StatusCode, location: Option<String>, body: &T)
     operation_id = "createTenant",
     request_body = CreateTenant,
     params(IdempotencyKey),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Tenant, headers(("Location" = String))),
     )
@@ -66,10 +65,8 @@ pub struct TenantList {
 #[utoipa::path(
     tag = "tenants",
     operation_id = "listTenants",
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Every tenant", body = TenantList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants")]
@@ -90,10 +87,8 @@ pub async fn list(
     tag = "tenants",
     operation_id = "getTenant",
     params(("id" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant", body = Tenant),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants/{id}")]
@@ -117,7 +112,6 @@ pub async fn get_one(
     operation_id = "updateTenant",
     params(("id" = String, Path)),
     request_body = UpdateTenant,
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant as changed", body = Tenant),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -146,7 +140,6 @@ pub async fn update(
     tag = "tenants",
     operation_id = "deleteTenant",
     params(("id" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -173,7 +166,6 @@ pub async fn remove(
     operation_id = "createTenantKey",
     params(("id" = String, Path), IdempotencyKey),
     request_body = CreateKey,
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Created; `key` is shown only here", body = CreatedKey),
     )
@@ -216,10 +208,8 @@ pub struct KeyList {
     tag = "tenants",
     operation_id = "listTenantKeys",
     params(("id" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The tenant's keys", body = KeyList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/tenants/{id}/keys")]
@@ -241,7 +231,6 @@ pub async fn list_keys(
     tag = "tenants",
     operation_id = "revokeTenantKey",
     params(("id" = String, Path), ("keyId" = String, Path)),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
     )
@@ -277,7 +266,6 @@ pub struct Me {
 #[utoipa::path(
     tag = "tenants",
     operation_id = "me",
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),
     )
@@ -324,10 +312,8 @@ pub struct AuditParams {
     tag = "tenants",
     operation_id = "listAudit",
     params(AuditParams),
-    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of audit entries", body = inline(super::pagination::Paged<AuditRecord, CursorInfo>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/audit")]
