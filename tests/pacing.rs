@@ -41,9 +41,7 @@ fn event(id: &str, carrier: &str) -> Vec<u8> {
 
 async fn ingest(app: &TestApp, id: &str, carrier: &str) -> String {
     let body = event(id, carrier);
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200, "{id}");
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
@@ -121,14 +119,13 @@ async fn a_tenant_cap_holds_across_its_subscriptions() {
     let _alone = ALONE.lock().await;
     let app = spawn_app().await;
     let response = app
-        .api(Method::POST, "/v1/tenants")
-        .json(
+        .call_json(
+            Method::POST,
+            "/v1/tenants",
             &json!({"id": "paced", "name": "Paced", "allowedSources": ["*"],
                       "maxDeliveriesPerSecond": 10}),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 201);
     let (one, two) = (Sink::start().await, Sink::start().await);
     subscribe(&app, &one, json!({"tenant": "paced"})).await;

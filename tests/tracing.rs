@@ -265,9 +265,7 @@ async fn traced_end_to_end(listener: std::net::TcpListener) {
 
     // Without a provider context, the ingest span starts a new trace, stored on the event.
     let body = flexops_body("traced-2");
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     let second = response.json::<Value>().await.unwrap()["events"][0]
         .as_str()
         .unwrap()

@@ -27,9 +27,7 @@ async fn ingest(app: &TestApp, id: &str) -> String {
 
 async fn ingest_kind(app: &TestApp, id: &str, kind: &str, carrier: &str) -> String {
     let body = flexops_event(id, kind, carrier);
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
@@ -258,21 +256,23 @@ async fn gone_disables_the_subscription_and_keeps_the_job() {
     assert_eq!(sink.received().len(), 1);
     sink.answer(Answer::status(200));
     let enabled: Value = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
-        .json(&json!({"enabled": true}))
-        .send()
+        .call_json(
+            Method::PATCH,
+            &format!("/v1/subscriptions/{id}"),
+            &json!({"enabled": true}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(enabled["disabledReason"], Value::Null);
     let replay = app
-        .api(Method::POST, &format!("/v1/subscriptions/{id}/replay"))
-        .json(&json!({"since": since.to_rfc3339()}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/subscriptions/{id}/replay"),
+            &json!({"since": since.to_rfc3339()}),
+        )
+        .await;
     assert_eq!(replay.status(), 202);
     assert_eq!(sink.wait_for(2, WAIT).await[1].webhook_id(), e2);
 }
@@ -330,11 +330,12 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
 
     sink.answer(Answer::status(200));
     let redrive = app
-        .api(Method::POST, "/v1/dead-letters/redrive")
-        .json(&json!({"subscriptionId": sub["id"]}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            "/v1/dead-letters/redrive",
+            &json!({"subscriptionId": sub["id"]}),
+        )
+        .await;
     assert_eq!(redrive.status(), 200);
     let redriven = redrive.json::<Value>().await.unwrap();
     assert_eq!(
@@ -347,21 +348,19 @@ async fn exhausted_jobs_are_dead_lettered_then_redriven() {
     assert_eq!(dead["data"], json!([]));
     // Redriving again finds nothing: no double delivery.
     let again: Value = app
-        .api(Method::POST, "/v1/dead-letters/redrive")
-        .json(&json!({"all": true}))
-        .send()
+        .call_json(
+            Method::POST,
+            "/v1/dead-letters/redrive",
+            &json!({"all": true}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(again["redriven"], 0);
     let bad = app
-        .api(Method::POST, "/v1/dead-letters/redrive")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/dead-letters/redrive", &json!({}))
+        .await;
     assert_problem(bad, 422, "validation-failed").await;
 }
 
@@ -377,10 +376,8 @@ async fn events_and_time_ranges_can_be_replayed() {
     a.wait_for(2, WAIT).await;
 
     let replay = app
-        .api(Method::POST, &format!("/v1/events/{e1}/replay"))
-        .send()
-        .await
-        .unwrap();
+        .call(Method::POST, &format!("/v1/events/{e1}/replay"))
+        .await;
     assert_eq!(replay.status(), 202);
     assert_eq!(
         replay.json::<Value>().await.unwrap()["jobs"],
@@ -392,19 +389,21 @@ async fn events_and_time_ranges_can_be_replayed() {
 
     // To one subscription, whatever its filters.
     let to_b = app
-        .api(Method::POST, &format!("/v1/events/{e1}/replay"))
-        .json(&json!({"subscriptionId": sub_b["id"]}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/events/{e1}/replay"),
+            &json!({"subscriptionId": sub_b["id"]}),
+        )
+        .await;
     assert_eq!(to_b.status(), 202);
     assert_eq!(b.wait_for(1, WAIT).await[0].webhook_id(), e1);
     let unknown = app
-        .api(Method::POST, &format!("/v1/events/{e1}/replay"))
-        .json(&json!({"subscriptionId": "sub_nope"}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/events/{e1}/replay"),
+            &json!({"subscriptionId": "sub_nope"}),
+        )
+        .await;
     assert_problem(unknown, 404, "not-found").await;
 
     let range = app
@@ -428,11 +427,7 @@ async fn events_and_time_ranges_can_be_replayed() {
         "the range replay was for subscription a only"
     );
 
-    let missing = app
-        .api(Method::POST, "/v1/events/evt_nope/replay")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.call(Method::POST, "/v1/events/evt_nope/replay").await;
     assert_problem(missing, 404, "not-found").await;
 }
 
@@ -510,11 +505,12 @@ async fn private_targets_are_refused_unless_allowed() {
         "http://[::1]:9/x",
     ] {
         let response = app
-            .api(Method::POST, "/v1/subscriptions")
-            .json(&json!({"url": url, "events": ["*"]}))
-            .send()
-            .await
-            .unwrap();
+            .call_json(
+                Method::POST,
+                "/v1/subscriptions",
+                &json!({"url": url, "events": ["*"]}),
+            )
+            .await;
         let problem = assert_problem(response, 422, "validation-failed").await;
         assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
     }
@@ -681,10 +677,8 @@ async fn re_enabling_a_subscription_forgets_its_failure_streak() {
     let sub = subscribe(&app, &sink, json!({})).await;
     let id = sub["id"].as_str().unwrap();
     let get = || async {
-        app.api(Method::GET, &format!("/v1/subscriptions/{id}"))
-            .send()
+        app.call(Method::GET, &format!("/v1/subscriptions/{id}"))
             .await
-            .unwrap()
             .json::<Value>()
             .await
             .unwrap()
@@ -698,11 +692,12 @@ async fn re_enabling_a_subscription_forgets_its_failure_streak() {
     sink.then([Answer::status(500)]);
     sink.answer(Answer::status(200));
     let response = app
-        .api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
-        .json(&json!({"enabled": true}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::PATCH,
+            &format!("/v1/subscriptions/{id}"),
+            &json!({"enabled": true}),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let before = sink.received().len();
     let e2 = ingest(&app, "e2").await;
@@ -766,14 +761,7 @@ async fn jobs_of_a_deleted_subscription_and_unreadable_jobs_are_discarded() {
     ingest(&app, "e1").await;
     sink.wait_for(1, WAIT).await; // the job is now waiting for its retry
     let path = format!("/v1/subscriptions/{}", sub["id"].as_str().unwrap());
-    assert_eq!(
-        app.api(Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    assert_eq!(app.call(Method::DELETE, &path).await.status(), 204);
 
     let mut redis_store = Store::on(app.conn().await);
     let deliveries = store::partition(0).deliveries();

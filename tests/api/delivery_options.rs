@@ -31,9 +31,7 @@ async fn ingest_tracking(
         "id": id, "type": "tracking.updated", "createdAt": "2026-03-10T14:30:00Z", "data": data
     }))
     .unwrap();
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
@@ -41,11 +39,8 @@ async fn ingest_tracking(
 
 /// `PATCH /v1/subscriptions/{id}` with `body`.
 async fn patch(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
-    app.api(Method::PATCH, &format!("/v1/subscriptions/{id}"))
-        .json(&body)
-        .send()
+    app.call_json(Method::PATCH, &format!("/v1/subscriptions/{id}"), &body)
         .await
-        .unwrap()
 }
 
 fn ids(sink: &Sink) -> Vec<String> {
@@ -99,22 +94,24 @@ async fn a_filter_selects_events_by_their_payload_in_routing_and_range_replays()
 
     // A range replay applies the filter.
     let range = app
-        .api(Method::POST, &format!("/v1/subscriptions/{sub}/replay"))
-        .json(&json!({"since": since.to_rfc3339()}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/subscriptions/{sub}/replay"),
+            &json!({"since": since.to_rfc3339()}),
+        )
+        .await;
     assert_eq!(range.status(), 202);
     assert_eq!(range.json::<Value>().await.unwrap()["jobs"], 2);
     filtered.wait_for(4, WAIT).await;
 
     // A replay of one event to this subscription bypasses it.
     let one = app
-        .api(Method::POST, &format!("/v1/events/{in_transit}/replay"))
-        .json(&json!({"subscriptionId": sub}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/events/{in_transit}/replay"),
+            &json!({"subscriptionId": sub}),
+        )
+        .await;
     assert_eq!(one.status(), 202);
     assert_eq!(one.json::<Value>().await.unwrap()["jobs"], 1);
     let received = filtered.wait_for(5, WAIT).await;
@@ -142,11 +139,8 @@ async fn a_bad_filter_is_422_naming_every_bad_condition() {
     ]);
     let body = json!({"url": "https://hooks.example.com/x", "events": ["*"], "filter": bad});
     let created = app
-        .api(Method::POST, "/v1/subscriptions")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/subscriptions", &body)
+        .await;
     // A wrong JSON type is caught when the body is read: 400 with its path.
     let problem = assert_problem(created, 400, "bad-request").await;
     assert!(
@@ -160,11 +154,8 @@ async fn a_bad_filter_is_422_naming_every_bad_condition() {
     let mut body = body;
     body["filter"].as_array_mut().unwrap().pop();
     let created = app
-        .api(Method::POST, "/v1/subscriptions")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/subscriptions", &body)
+        .await;
     let problem = assert_problem(created, 422, "validation-failed").await;
     let fields: Vec<&str> = problem["errors"]
         .as_array()

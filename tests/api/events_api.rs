@@ -13,18 +13,13 @@ async fn ingest_flexops(app: &TestApp, id: &str, kind: &str, number: &str) -> St
         "data": {"trackingNumber": number, "carrier": "ups", "status": "in_transit"}
     }))
     .unwrap();
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
 }
 
 async fn get(app: &TestApp, query: &str) -> reqwest::Response {
-    app.api(Method::GET, &format!("/v1/events{query}"))
-        .send()
-        .await
-        .unwrap()
+    app.call(Method::GET, &format!("/v1/events{query}")).await
 }
 
 #[tokio::test]
@@ -180,29 +175,16 @@ async fn bad_filters_are_400_naming_the_parameter() {
 async fn an_event_is_found_by_id() {
     let app = spawn_app().await;
     let id = ingest_flexops(&app, "e1", "tracking.updated", "1Z999AA10123456784").await;
-    let response = app
-        .api(Method::GET, &format!("/v1/events/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, &format!("/v1/events/{id}")).await;
     assert_eq!(response.status(), 200);
     let event: Value = response.json().await.unwrap();
     assert_eq!(event["id"], id);
     assert_eq!(event["type"], "tracking.updated");
     assert_eq!(event, app.stored_events().await[0]);
 
-    let missing = app
-        .api(Method::GET, "/v1/events/evt_nope")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.call(Method::GET, "/v1/events/evt_nope").await;
     assert_problem(missing, 404, "not-found").await;
-    let anonymous = app
-        .client
-        .get(format!("{}/v1/events/{id}", app.address))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.get_anonymously(&format!("/v1/events/{id}")).await;
     assert_eq!(anonymous.status(), 401);
 }
 

@@ -122,8 +122,7 @@ async fn a_subscriber_that_never_answers_starves_no_one() {
         .await;
     for i in 0..40 {
         let body = flexops(&format!("e{i}"));
-        app.post_ingest("flexops", &body, &flexops_headers(&body))
-            .await;
+        app.ingest_flexops(&body).await;
     }
     fast.wait_for_distinct(40, Duration::from_secs(20)).await;
     // Meanwhile the silent one only ever had its own small share of attempts in flight.

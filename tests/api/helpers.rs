@@ -400,6 +400,36 @@ impl TestApp {
             .to_string()
     }
 
+    /// `method path` with the API key.
+    pub async fn call(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.api(method, path).send().await.unwrap()
+    }
+
+    /// `method path` with the API key and a JSON body.
+    pub async fn call_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        self.api(method, path).json(body).send().await.unwrap()
+    }
+
+    /// A signed FlexOps webhook.
+    pub async fn ingest_flexops(&self, body: &[u8]) -> reqwest::Response {
+        self.post_ingest("flexops", body, &flexops_headers(body))
+            .await
+    }
+
+    /// `GET path` without an API key (operations routes, or to see a 401).
+    pub async fn get_anonymously(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `GET path` on the API, as JSON.
     pub async fn get_json(&self, path: &str) -> Value {
         self.api(reqwest::Method::GET, path)

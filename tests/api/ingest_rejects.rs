@@ -176,15 +176,11 @@ async fn stale_and_future_timestamps_are_refused() {
 async fn a_repeated_provider_event_is_acknowledged_but_not_enqueued_again() {
     let app = spawn_app().await;
     let body = fixture("flexops/tracking_updated.json");
-    let first = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let first = app.ingest_flexops(&body).await;
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
 
-    let again = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let again = app.ingest_flexops(&body).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.unwrap();
@@ -249,9 +245,7 @@ async fn verified_but_unreadable_payloads_are_quarantined_with_the_reason() {
         (b"", "not valid JSON"),
     ];
     for (body, reason) in cases {
-        let response = app
-            .post_ingest("flexops", body, &flexops_headers(body))
-            .await;
+        let response = app.ingest_flexops(body).await;
         assert_eq!(
             response.status(),
             200,

@@ -22,36 +22,19 @@ fn flexops_event(id: &str) -> Vec<u8> {
 async fn redis_down_gives_503_with_retry_after_and_recovery_needs_no_restart() {
     let mut app = spawn_app().await;
     let before = flexops_event("evt_before");
-    assert_eq!(
-        app.post_ingest("flexops", &before, &flexops_headers(&before))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.ingest_flexops(&before).await.status(), 200);
 
     app.redis.kill();
     let during = flexops_event("evt_during");
     for _ in 0..3 {
-        let response = app
-            .post_ingest("flexops", &during, &flexops_headers(&during))
-            .await;
+        let response = app.ingest_flexops(&during).await;
         assert_eq!(response.headers()["retry-after"], "7");
         assert_problem(response, 503, "unavailable").await;
     }
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymously("/readyz").await;
     assert_eq!(ready.headers()["retry-after"], "7");
     assert_problem(ready, 503, "unavailable").await;
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_anonymously("/healthz").await;
     assert_eq!(health.status(), 200, "liveness does not depend on Redis");
 
     app.redis.restart();
@@ -60,11 +43,7 @@ async fn redis_down_gives_503_with_retry_after_and_recovery_needs_no_restart() {
     let mut unavailable_while_reconnecting = 0.0;
     for _ in 0..50 {
         // The connection manager reconnects on its own; the provider's retry then succeeds.
-        status = app
-            .post_ingest("flexops", &during, &flexops_headers(&during))
-            .await
-            .status()
-            .as_u16();
+        status = app.ingest_flexops(&during).await.status().as_u16();
         if status == 200 {
             break;
         }
@@ -74,12 +53,7 @@ async fn redis_down_gives_503_with_retry_after_and_recovery_needs_no_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status, 200);
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymously("/readyz").await;
     assert_eq!(ready.status(), 200);
 
     let ids: Vec<Value> = app
@@ -113,16 +87,9 @@ async fn redis_unreachable_from_the_start_gives_503_not_a_crash() {
     })
     .await;
     let body = flexops_event("evt_x");
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_problem(response, 503, "unavailable").await;
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymously("/readyz").await;
     assert_eq!(ready.status(), 503);
 }
 
@@ -136,9 +103,7 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
         .await;
 
     let body = flexops_event("evt_oom");
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.headers()["retry-after"], "7");
     assert_problem(response, 503, "unavailable").await;
     let keys: Vec<String> = redis_store.run("KEYS", "*").await;
@@ -156,9 +121,7 @@ async fn redis_out_of_memory_gives_503_and_writes_nothing() {
     assert_problem(response, 503, "unavailable").await;
 
     let _: () = redis_store.run("CONFIG", ("SET", "maxmemory", "0")).await;
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200);
     assert_eq!(app.stream_len(EVENTS).await, 1);
 }
@@ -174,9 +137,7 @@ async fn hundreds_of_concurrent_requests_all_land_exactly_once() {
         tasks.push(tokio::spawn(async move {
             let provider_id = format!("evt_{}", i % 300);
             let body = flexops_event(&provider_id);
-            let response = app
-                .post_ingest("flexops", &body, &flexops_headers(&body))
-                .await;
+            let response = app.ingest_flexops(&body).await;
             assert_eq!(response.status(), 200);
             let replayed = response.headers().contains_key("idempotent-replayed");
             let answer: Value = response.json().await.unwrap();
@@ -228,9 +189,7 @@ async fn the_same_event_sent_concurrently_is_stored_once() {
         let app = app.clone();
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
-            let response = app
-                .post_ingest("flexops", &body, &flexops_headers(&body))
-                .await;
+            let response = app.ingest_flexops(&body).await;
             assert_eq!(response.status(), 200);
             let replayed = response.headers().contains_key("idempotent-replayed");
             let answer: Value = response.json().await.unwrap();

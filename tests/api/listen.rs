@@ -80,13 +80,7 @@ async fn send_flexops(app: &TestApp, id: &str) -> String {
     let body = format!(
         r#"{{"id":"{id}","type":"tracking.updated","data":{{"trackingNumber":"1Z999AA10123456784","carrier":"ups","status":"in_transit"}}}}"#
     );
-    let response = app
-        .post_ingest(
-            "flexops",
-            body.as_bytes(),
-            &flexops_headers(body.as_bytes()),
-        )
-        .await;
+    let response = app.ingest_flexops(body.as_bytes()).await;
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()

@@ -56,12 +56,7 @@ async fn assert_cut_off_mid_body(mut connection: RawConnection, status: u16, slu
 }
 
 async fn still_serving(app: &TestApp) {
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymously("/healthz").await;
     assert_eq!(response.status(), 200);
 }
 
@@ -248,9 +243,7 @@ async fn bytes_that_are_not_utf8_are_4xx_never_5xx() {
     // A correctly signed body that is not UTF-8 is verified, then quarantined: 200, nothing
     // lost, never retried by the provider.
     let body = b"{\"id\": \"evt_\xff\", \"type\": \"tracking.updated\"}";
-    let response = app
-        .post_ingest("flexops", body, &flexops_headers(body))
-        .await;
+    let response = app.ingest_flexops(body).await;
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.unwrap();
     assert_eq!(answer["accepted"], 0);
@@ -258,11 +251,7 @@ async fn bytes_that_are_not_utf8_are_4xx_never_5xx() {
     assert_eq!(app.stream_len(EVENTS).await, 0);
 
     still_serving(&app).await;
-    let listed = app
-        .api(reqwest::Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap();
+    let listed = app.call(reqwest::Method::GET, "/v1/subscriptions").await;
     assert_eq!(listed.status(), 200);
 }
 

@@ -52,8 +52,7 @@ async fn counters_depths_and_process_metrics_reflect_what_happened() {
 
     for id in ["e1", "e2", "e1"] {
         let body = flexops(id);
-        app.post_ingest("flexops", &body, &flexops_headers(&body))
-            .await;
+        app.ingest_flexops(&body).await;
     }
     app.post_ingest("flexops", b"{}", &[("X-FlexOps-Signature", "00".into())])
         .await;
@@ -155,8 +154,7 @@ async fn backlogs_and_redis_errors_are_visible() {
         .await;
     for id in ["e1", "e2", "e3"] {
         let body = flexops(id);
-        app.post_ingest("flexops", &body, &flexops_headers(&body))
-            .await;
+        app.ingest_flexops(&body).await;
     }
     // The enqueue fanned the events out itself; nobody delivers in an ingest-only deployment:
     // the backlog of jobs and its age show, in total and in the partitions that hold them.
@@ -189,8 +187,7 @@ async fn backlogs_and_redis_errors_are_visible() {
 
     app.redis.kill();
     let body = flexops("e4");
-    app.post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    app.ingest_flexops(&body).await;
     assert!(
         app.metric(r#"shiprelay_redis_errors_total{op="http"}"#)
             .await
@@ -225,12 +222,7 @@ async fn metrics_can_move_to_their_own_port() {
         text.contains("# HELP process_resident_memory_bytes"),
         "{text}"
     );
-    let main = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let main = app.get_anonymously("/metrics").await;
     assert_problem(main, 404, "not-found").await;
 }
 
@@ -402,12 +394,7 @@ fn the_selector_extractor_finds_families_and_label_values() {
 #[tokio::test]
 async fn a_fresh_relay_exports_every_series_the_dashboard_and_the_alerts_read() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_anonymously("/healthz").await;
     assert_eq!(health.status(), 200);
     let text = app.metrics_text(&app.address).await;
 
@@ -528,19 +515,19 @@ async fn deliveries_are_counted_by_tenant_up_to_the_cap() {
     .await;
     let sink = Sink::start().await;
     let created = app
-        .api(reqwest::Method::POST, "/v1/tenants")
-        .json(&json!({"id": "acme", "name": "Acme", "allowedSources": ["flexops"]}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            reqwest::Method::POST,
+            "/v1/tenants",
+            &json!({"id": "acme", "name": "Acme", "allowedSources": ["flexops"]}),
+        )
+        .await;
     assert_eq!(created.status(), 201);
     app.create_subscription(json!({"url": sink.url, "events": ["*"]}))
         .await;
     app.create_subscription(json!({"url": sink.url, "events": ["*"], "tenant": "acme"}))
         .await;
     let body = flexops("t1");
-    app.post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    app.ingest_flexops(&body).await;
     sink.wait_for(2, Duration::from_secs(20)).await;
     metric_eventually(
         &app,

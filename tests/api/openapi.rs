@@ -41,12 +41,7 @@ const SERVED: &[(&str, &str)] = &[
 ];
 
 async fn document(app: &TestApp) -> Value {
-    let response = app
-        .client
-        .get(format!("{}/openapi.json", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymously("/openapi.json").await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }

@@ -8,12 +8,7 @@ use crate::helpers::*;
 async fn health_and_readiness_answer_200_when_redis_is_up() {
     let app = spawn_app().await;
     for path in ["healthz", "readyz"] {
-        let response = app
-            .client
-            .get(format!("{}/{path}", app.address))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get_anonymously(&format!("/{path}")).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(response.headers().contains_key("x-correlation-id"));
     }
@@ -61,20 +56,10 @@ async fn correlation_ids_are_echoed_or_generated() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problem_json() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/nope", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymously("/nope").await;
     assert_problem(response, 404, "not-found").await;
 
-    let response = app
-        .client
-        .get(format!("{}/ingest/flexops", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymously("/ingest/flexops").await;
     assert_eq!(response.headers()["allow"], "POST");
     assert_problem(response, 405, "method-not-allowed").await;
 
@@ -94,12 +79,7 @@ async fn metrics_are_prometheus_text_with_help() {
     let body = fixture("flexport_v1/ping.json");
     app.post_ingest("flexport", &body, &flexport_v1_headers(&body))
         .await;
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymously("/metrics").await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]

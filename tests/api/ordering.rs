@@ -23,9 +23,7 @@ fn tracking_event(id: &str, tracking: &str, status: &str) -> Vec<u8> {
 /// Ingests one FlexOps tracking event; returns our event id.
 async fn ingest(app: &TestApp, id: &str, tracking: &str) -> String {
     let body = tracking_event(id, tracking, "in_transit");
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200, "{id}");
     let answer: Value = response.json().await.unwrap();
     answer["events"][0].as_str().unwrap().to_string()
@@ -165,11 +163,12 @@ async fn a_dead_lettered_head_lets_its_lane_move_on_and_says_how_many_passed_it(
     assert_eq!(sub["backlog"]["oldestWaitingSeconds"], Value::Null, "{sub}");
     // Redriven, it joins the tail of its lane: after the events that passed it.
     let response = app
-        .api(Method::POST, "/v1/dead-letters/redrive")
-        .json(&json!({"ids": [letters[0]["id"]]}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            "/v1/dead-letters/redrive",
+            &json!({"ids": [letters[0]["id"]]}),
+        )
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let received = sink.wait_for(5, Duration::from_secs(20)).await;
     assert_eq!(received[4].webhook_id(), first);
@@ -194,11 +193,12 @@ async fn replayed_events_join_the_tail_of_their_lane_in_their_original_order() {
     sink.wait_for(3, Duration::from_secs(10)).await;
     let since = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
     let response = app
-        .api(Method::POST, &format!("/v1/subscriptions/{id}/replay"))
-        .json(&json!({"since": since}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/v1/subscriptions/{id}/replay"),
+            &json!({"since": since}),
+        )
+        .await;
     assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
     let received = sink.wait_for(6, Duration::from_secs(20)).await;
     let order: Vec<&str> = received.iter().map(|r| r.webhook_id()).collect();

@@ -85,13 +85,7 @@ async fn large_events_to_many_subscriptions_are_fanned_out_in_bounded_calls() {
         let body = format!(
             r#"{{"id":"evt_big_{i}","type":"tracking.updated","data":{{"trackingNumber":"1Z999AA10123456784","note":"{padding}"}}}}"#
         );
-        let response = app
-            .post_ingest(
-                "flexops",
-                body.as_bytes(),
-                &flexops_headers(body.as_bytes()),
-            )
-            .await;
+        let response = app.ingest_flexops(body.as_bytes()).await;
         assert_eq!(response.status(), 200);
     }
     let _relay = app
@@ -138,12 +132,7 @@ async fn a_subscription_record_that_cannot_be_read_keeps_its_jobs() {
         .await;
     let id = sub["id"].as_str().unwrap();
     let body = br#"{"id":"evt_keep","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784"}}"#;
-    let answer: Value = app
-        .post_ingest("flexops", body, &flexops_headers(body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.ingest_flexops(body).await.json().await.unwrap();
     let event: Value = app
         .api(
             reqwest::Method::GET,

@@ -24,12 +24,7 @@ async fn relay_with_event() -> (TestApp, Value) {
     let app =
         spawn_app_with(|toml| toml.replace("workers = 2", "workers = 2\nrole = \"ingest\"")).await;
     let body = br#"{"id":"evt_bounds","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784"}}"#;
-    let answer: Value = app
-        .post_ingest("flexops", body, &flexops_headers(body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.ingest_flexops(body).await.json().await.unwrap();
     let (_, event) = admin(
         &app,
         Method::GET,

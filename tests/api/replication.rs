@@ -127,9 +127,7 @@ async fn a_200_means_a_replica_has_it_and_no_replica_means_503_then_the_resend_i
     let app = spawn_app_with(waiting_for_one_replica).await;
     let mut replica = Replica::start(app.redis.port);
     let body = event("evt_repl_1");
-    let response = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let response = app.ingest_flexops(&body).await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(
@@ -139,16 +137,12 @@ async fn a_200_means_a_replica_has_it_and_no_replica_means_503_then_the_resend_i
 
     replica.kill();
     let body = event("evt_repl_2");
-    let refused = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let refused = app.ingest_flexops(&body).await;
     assert_eq!(refused.headers()["retry-after"], "7");
     assert_problem(refused, 503, "unavailable").await;
 
     replica.spawn(app.redis.port);
-    let resent = app
-        .post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    let resent = app.ingest_flexops(&body).await;
     assert_eq!(resent.status(), 200);
     assert_eq!(
         resent.headers()["idempotent-replayed"],

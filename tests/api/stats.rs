@@ -43,9 +43,7 @@ async fn figures_per_minute_are_scoped_to_the_caller() {
     assert_eq!(status, 201, "{sub}");
     for id in ["s1", "s2", "s3"] {
         let body = body(id);
-        let response = app
-            .post_ingest("flexops", &body, &flexops_headers(&body))
-            .await;
+        let response = app.ingest_flexops(&body).await;
         assert_eq!(response.status(), 200);
     }
     let refused = app

@@ -78,11 +78,7 @@ async fn without_configured_keys_every_api_call_is_401() {
         )
     })
     .await;
-    let response = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/v1/subscriptions").await;
     assert_problem(response, 401, "unauthorized").await;
 }
 
@@ -95,11 +91,8 @@ async fn create_returns_the_subscription_and_its_secret_once() {
         "headers": {"X-Team": "wh-1"}
     });
     let response = app
-        .api(Method::POST, "/v1/subscriptions")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/subscriptions", &body)
+        .await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     let created: Value = response.json().await.unwrap();
@@ -128,10 +121,8 @@ async fn create_returns_the_subscription_and_its_secret_once() {
     assert_eq!(fetched["id"], id);
     assert!(fetched.get("secret").is_none());
     let listed = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
+        .call(Method::GET, "/v1/subscriptions")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -204,11 +195,8 @@ async fn every_validation_rule_names_its_field() {
     ];
     for (body, field) in cases {
         let response = app
-            .api(Method::POST, "/v1/subscriptions")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .call_json(Method::POST, "/v1/subscriptions", &body)
+            .await;
         let fields = field_errors(response, 422).await;
         assert!(
             fields.iter().any(|f| f == field),
@@ -218,11 +206,8 @@ async fn every_validation_rule_names_its_field() {
     // All problems at once.
     let body = json!({"url": "ftp://x", "events": ["bad pattern"], "headers": {"Host": "h"}});
     let response = app
-        .api(Method::POST, "/v1/subscriptions")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/subscriptions", &body)
+        .await;
     let fields = field_errors(response, 422).await;
     for field in ["url", "events[0]", "headers.Host"] {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
@@ -301,11 +286,12 @@ async fn patch_changes_only_the_given_fields_and_validates_them() {
     let path = format!("/v1/subscriptions/{}", created["id"].as_str().unwrap());
 
     let response = app
-        .api(Method::PATCH, &path)
-        .json(&json!({"enabled": false, "description": "paused", "events": ["shipment.*"]}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::PATCH,
+            &path,
+            &json!({"enabled": false, "description": "paused", "events": ["shipment.*"]}),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let updated: Value = response.json().await.unwrap();
     assert_eq!(updated["enabled"], false);
@@ -314,18 +300,10 @@ async fn patch_changes_only_the_given_fields_and_validates_them() {
     assert_eq!(updated["url"], created["url"], "untouched");
 
     let invalid = app
-        .api(Method::PATCH, &path)
-        .json(&json!({"url": "http://"}))
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::PATCH, &path, &json!({"url": "http://"}))
+        .await;
     assert_eq!(field_errors(invalid, 422).await, ["url"]);
-    let noop = app
-        .api(Method::PATCH, &path)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let noop = app.call_json(Method::PATCH, &path, &json!({})).await;
     assert_eq!(noop.status(), 200);
     let fetched: Value = app.get_json(&path).await;
     assert_eq!(fetched["description"], "paused");
@@ -336,26 +314,9 @@ async fn delete_removes_it_everywhere() {
     let app = spawn_app().await;
     let created = app.create_subscription(valid()).await;
     let path = format!("/v1/subscriptions/{}", created["id"].as_str().unwrap());
-    assert_eq!(
-        app.api(Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(
-        app.api(Method::GET, &path).send().await.unwrap().status(),
-        404
-    );
-    assert_eq!(
-        app.api(Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.call(Method::DELETE, &path).await.status(), 204);
+    assert_eq!(app.call(Method::GET, &path).await.status(), 404);
+    assert_eq!(app.call(Method::DELETE, &path).await.status(), 404);
     let listed: Value = app.get_json("/v1/subscriptions").await;
     assert_eq!(listed["data"], json!([]));
 }
@@ -436,7 +397,7 @@ async fn rotation_returns_a_new_secret_and_starts_the_grace_period() {
         "/v1/subscriptions/{}/rotate-secret",
         created["id"].as_str().unwrap()
     );
-    let response = app.api(Method::POST, &path).send().await.unwrap();
+    let response = app.call(Method::POST, &path).await;
     assert_eq!(response.status(), 200);
     let rotated: Value = response.json().await.unwrap();
     assert_ne!(rotated["secret"], created["secret"]);
@@ -457,10 +418,8 @@ async fn a_test_event_is_queued_for_that_subscription_alone() {
     let created = app.create_subscription(valid()).await;
     let id = created["id"].as_str().unwrap();
     let response = app
-        .api(Method::POST, &format!("/v1/subscriptions/{id}/test"))
-        .send()
-        .await
-        .unwrap();
+        .call(Method::POST, &format!("/v1/subscriptions/{id}/test"))
+        .await;
     assert_eq!(response.status(), 202);
     let event: Value = response.json().await.unwrap();
     assert_eq!(event["type"], "ping");
@@ -577,17 +536,10 @@ async fn subscriptions_survive_a_restart_and_are_shared_between_processes() {
 async fn redis_down_is_503_for_the_api_too() {
     let mut app = spawn_app().await;
     app.redis.kill();
-    let response = app
-        .api(Method::GET, "/v1/subscriptions")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/v1/subscriptions").await;
     assert_problem(response, 503, "unavailable").await;
     let response = app
-        .api(Method::POST, "/v1/subscriptions")
-        .json(&valid())
-        .send()
-        .await
-        .unwrap();
+        .call_json(Method::POST, "/v1/subscriptions", &valid())
+        .await;
     assert_problem(response, 503, "unavailable").await;
 }

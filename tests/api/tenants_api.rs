@@ -109,12 +109,7 @@ pub async fn world(sink: &Sink) -> World {
     .await;
     assert_eq!(status, 201, "{sub}");
     let body = br#"{"id":"evt_acme_1","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784","carrier":"ups","status":"in_transit"}}"#;
-    let answer: Value = app
-        .post_ingest("flexops", body, &flexops_headers(body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.ingest_flexops(body).await.json().await.unwrap();
     let event_a = answer["events"][0].as_str().unwrap().to_string();
     let sub_a = sub["id"].as_str().unwrap().to_string();
     let mut world = World {
@@ -381,8 +376,7 @@ async fn tenant_limits_and_allowed_sources_hold() {
         format!(r#"{{"id":"{id}","type":"tracking.updated","data":{{"trackingNumber":"1Z999AA10123456784","carrier":"ups"}}}}"#).into_bytes()
     };
     let body = flexops("evt_before");
-    app.post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    app.ingest_flexops(&body).await;
     sink.wait_for(1, WAIT).await;
     // Narrowing the tenant's sources stops routing flexops to it at once; shop still flows.
     assert_eq!(
@@ -397,8 +391,7 @@ async fn tenant_limits_and_allowed_sources_hold() {
         200
     );
     let body = flexops("evt_after");
-    app.post_ingest("flexops", &body, &flexops_headers(&body))
-        .await;
+    app.ingest_flexops(&body).await;
     let shop = br#"{"type":"orders/create","id":77}"#;
     app.post_ingest(
         "shop",
@@ -564,8 +557,7 @@ async fn sensitive_headers_are_sent_but_never_shown_and_content_headers_are_refu
     .await;
     assert!(!shown.to_string().contains(SENSITIVE_VALUE), "{shown}");
     let body = br#"{"id":"evt_sens","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784"}}"#;
-    app.post_ingest("flexops", body, &flexops_headers(body))
-        .await;
+    app.ingest_flexops(body).await;
     let received = sink.wait_for(1, WAIT).await;
     assert_eq!(received[0].header_map()["authorization"], SENSITIVE_VALUE);
     assert_eq!(received[0].header_map()["x-team"], "ops");
@@ -607,7 +599,7 @@ async fn each_key_has_a_request_rate_limit() {
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..12 {
-        let response = app.api(Method::GET, "/v1/me").send().await.unwrap();
+        let response = app.call(Method::GET, "/v1/me").await;
         if response.status() == 429 {
             retry_after = response
                 .headers()
@@ -656,14 +648,7 @@ async fn an_admin_key_may_be_configured_as_its_digest() {
         .unwrap();
     assert_eq!(me.status(), 200);
     assert_eq!(me.json::<Value>().await.unwrap()["kind"], "admin");
-    assert_eq!(
-        app.api(Method::GET, "/v1/me")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(app.call(Method::GET, "/v1/me").await.status(), 401);
 }
 
 #[tokio::test]
@@ -704,8 +689,7 @@ async fn a_redis_written_before_tenants_serves_its_subscriptions_as_tenant_defau
     let (_, page) = admin(&app, Method::GET, "/v1/subscriptions?tenant=default", None).await;
     assert_eq!(page["pagination"]["totalCount"], 1, "{page}");
     let body = br#"{"id":"evt_upgrade","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784"}}"#;
-    app.post_ingest("flexops", body, &flexops_headers(body))
-        .await;
+    app.ingest_flexops(body).await;
     sink.wait_for(1, WAIT).await;
     // A key for tenant default sees it as its own.
     let (key, _) = new_key(&app, "default", "read").await;

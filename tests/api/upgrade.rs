@@ -38,9 +38,7 @@ async fn relay_with_old_layout(sink: &Sink) -> (TestApp, OldWork) {
         .to_string();
     let template: Value = {
         let body = br#"{"id":"template","type":"tracking.updated","data":{"trackingNumber":"1Z999AA10123456784","carrier":"ups"}}"#;
-        let response = app
-            .post_ingest("flexops", body, &flexops_headers(body))
-            .await;
+        let response = app.ingest_flexops(body).await;
         assert_eq!(response.status(), 200);
         app.stored_events().await.remove(0)
     };
