@@ -1,4 +1,4 @@
-//! Drains the layout before partitions (see `queue/legacy.rs`) for as long as anything is left in
+//! Drains the layout before partitions (see `queue/upgrade/`) for as long as anything is left in
 //! it: every few seconds, in every delivering process, so that a rolling upgrade (old processes
 //! still writing the old keys for a while) loses nothing. `shiprelay migrate` runs the same passes
 //! by hand.

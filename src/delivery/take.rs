@@ -97,3 +97,87 @@ impl Taker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::secret::Secret;
+    use crate::subscriptions::model::{CreateSubscription, create};
+
+    fn subscription(id: &str, enabled: bool) -> crate::subscriptions::model::Subscription {
+        let request = CreateSubscription {
+            url: "https://hooks.example.com/".into(),
+            events: vec!["*".into()],
+            enabled: Some(enabled),
+            ..CreateSubscription::default()
+        };
+        create(
+            request,
+            id.into(),
+            Secret::new("whsec_x"),
+            DateTime::<Utc>::MIN_UTC,
+        )
+    }
+
+    fn entry(subscription_id: &str, readable: bool, event_gone: bool) -> JobEntry {
+        let job = Job {
+            event_id: "evt_1".into(),
+            subscription_id: subscription_id.into(),
+            attempt: 1,
+            first_attempt_at: None,
+            subject: None,
+            event_time: DateTime::<Utc>::MIN_UTC,
+            received_at: DateTime::<Utc>::MIN_UTC,
+            event_entry: None,
+            lane: None,
+            rate_slot_ms: None,
+            event: "{}".into(),
+        };
+        JobEntry {
+            entry_id: "1-0".into(),
+            job: readable.then_some(job),
+            event_gone,
+        }
+    }
+
+    #[test]
+    fn each_job_is_sorted_by_its_subscriptions_state_once() {
+        let mut all = Subscriptions::of(
+            vec![subscription("sub_on", true), subscription("sub_off", false)],
+            &[],
+        );
+        all.unreadable.insert("sub_damaged".into());
+        let sorted = |e| sort(e, &all);
+        assert!(matches!(
+            sorted(entry("sub_on", true, false)),
+            Sorted::Active(_)
+        ));
+        assert!(matches!(
+            sorted(entry("sub_off", true, false)),
+            Sorted::Disabled(_, tenant) if tenant == crate::tenancy::DEFAULT_TENANT
+        ));
+        assert!(matches!(
+            sorted(entry("sub_gone", true, false)),
+            Sorted::Deleted(_)
+        ));
+        assert!(matches!(
+            sorted(entry("sub_damaged", true, false)),
+            Sorted::SubscriptionUnreadable(_)
+        ));
+        assert!(matches!(
+            sorted(entry("sub_on", false, false)),
+            Sorted::Unreadable(id) if id == "1-0"
+        ));
+        // A lost event is dead-lettered whatever the subscription's state, with its tenant.
+        assert!(matches!(
+            sorted(entry("sub_on", true, true)),
+            Sorted::EventGone(_, Some(_))
+        ));
+        assert!(matches!(
+            sorted(entry("sub_gone", true, true)),
+            Sorted::EventGone(_, None)
+        ));
+    }
+}

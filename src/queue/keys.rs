@@ -92,7 +92,7 @@ impl Keys {
         self.key("apikeys:last-used")
     }
 
-    /// One minute's counts for the console's figures (hash, expiring; see `stats::counts`).
+    /// One minute's counts for the console's figures (hash, expiring; see `metrics::minutes`).
     pub fn minute(&self, unix_minute: i64) -> String {
         self.key(&format!("minute:{unix_minute}"))
     }

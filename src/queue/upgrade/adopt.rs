@@ -1,4 +1,4 @@
-//! Moving one old entry (see `legacy.rs`) into the partition its ordering key belongs to: the new
+//! Moving one old entry (see `mod.rs`) into the partition its ordering key belongs to: the new
 //! entry is written before the old one is removed.
 
 use redis::streams::StreamRangeReply;
