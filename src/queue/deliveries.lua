@@ -3,8 +3,10 @@
 -- them, with the lane and attempt-record functions they share, in one script that stands alone
 -- (nothing in it is defined anywhere else). Redis caches it once, by its SHA; the caller names
 -- the entry point as ARGV[1], which is taken off before the entry runs, so each entry's ARGV
--- below is numbered as the entry sees it. The shebang makes Redis refuse a call up front when it
--- is out of memory, so an error can never leave half of an entry's writes done.
+-- below is numbered as the entry sees it. The entries are branches of one if-chain (not a table
+-- of closures), so a call builds only the five shared helpers. The shebang makes Redis refuse a
+-- call up front when it is out of memory, so an error can never leave half of an entry's writes
+-- done.
 -- Entries: enqueue, fan_out, append_jobs, settle, settle_together, attempt_record.
 local entry = table.remove(ARGV, 1)
 
@@ -129,8 +131,6 @@ local function settle_partition()
   return settled
 end
 
-local entries = {}
-
 -- Deduplicate, store and fan out the events of a batch of provider requests, atomically. On a
 -- cluster a batch holds one partition's requests (one slot); on one Redis it may mix partitions.
 -- Each new event is stored once. When the caller's subscriptions snapshot has the version the
@@ -150,7 +150,7 @@ local entries = {}
 -- subscription id and its lane's subject ('': unordered).
 -- Returns 1 when every snapshot used was current, else 0; then per request: 1 (stored) or 0 (a
 -- repeat), and the JSON id list to answer.
-entries.enqueue = function()
+if entry == 'enqueue' then
   local result = {1}
   local versions = {}
   local key, arg = 1, 4
@@ -227,7 +227,6 @@ entries.enqueue = function()
     redis.call('SET', KEYS[#KEYS], '1')
   end
   return result
-end
 
 -- Fan routed events out into delivery jobs and retire their routing entries, atomically: each
 -- event is either still pending routing (and is fanned out again by whoever reclaims it) or fully
@@ -237,7 +236,7 @@ end
 -- ARGV[1]: the route group   ARGV[2]: now (ms)
 -- ARGV[3..]: per routing entry: its id, its event's entry id, the number n of subscriptions, then
 -- n times: a subscription id and its lane's subject ('': unordered)
-entries.fan_out = function()
+elseif entry == 'fan_out' then
   local i = 3
   local key = 4
   local jobs = 0
@@ -258,7 +257,6 @@ entries.fan_out = function()
     i = i + 3 + 2 * count
   end
   return jobs
-end
 
 -- Append jobs to a partition's deliveries (replay and redrive), all or none: an ordered
 -- subscription's job joins the tail of its subject's lane (lane_add, lane_advance); a redriven dead letter
@@ -268,7 +266,7 @@ end
 -- ARGV[1]: now (ms); then per job: the dead letter it comes from ('': none), e|j, the event entry
 -- or job JSON, subscription id, lane subject ('': unordered)
 -- Returns how many were appended.
-entries.append_jobs = function()
+elseif entry == 'append_jobs' then
   local key = 4
   local appended = 0
   for i = 2, #ARGV, 5 do
@@ -286,13 +284,11 @@ entries.append_jobs = function()
     end
   end
   return appended
-end
 
 -- settle: settle_partition alone, on a cluster (attempt_record follows, in the registry's slot).
 -- Returns settled (see settle_partition).
-entries.settle = function()
+elseif entry == 'settle' then
   return settle_partition()
-end
 
 -- settle_together: on one Redis, where a script may touch the registry and a partition together,
 -- settle_partition and the registry record (record) as one atomic call.
@@ -300,7 +296,7 @@ end
 -- ARGV[11]: attempt log length   ARGV[12..]: attempt log entry as field, value pairs (none: nothing
 -- is logged)
 -- Returns the time (ms) the subscription has been failing since, or false.
-entries.settle_together = function()
+elseif entry == 'settle_together' then
   local settled = settle_partition()
   if settled == 0 then
     return false
@@ -310,7 +306,6 @@ entries.settle_together = function()
     fields[#fields + 1] = ARGV[i]
   end
   return record(KEYS[7], KEYS[8], ARGV[3], ARGV[7], ARGV[11], '', fields)
-end
 
 -- attempt_record: record a settled attempt in the registry, on a cluster (where the partition's
 -- settle ran first, in another slot): see record.
@@ -318,16 +313,11 @@ end
 -- ARGV[1]: delivered|retry|dead|drop   ARGV[2]: now (ms)   ARGV[3]: attempt log length
 -- ARGV[4]: the attempt's key (partition, job entry, attempt)
 -- ARGV[5..]: attempt log entry as field, value pairs (none: nothing is logged)
-entries.attempt_record = function()
+elseif entry == 'attempt_record' then
   local fields = {}
   for i = 5, #ARGV do
     fields[#fields + 1] = ARGV[i]
   end
   return record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], fields)
 end
-
-local run = entries[entry]
-if run == nil then
-  return redis.error_reply('ERR unknown deliveries entry: ' .. tostring(entry))
-end
-return run()
+return redis.error_reply('ERR unknown deliveries entry: ' .. tostring(entry))
