@@ -1,7 +1,6 @@
 //! Unit tests of `validate`.
 
 use super::*;
-use proptest::prelude::*;
 
 const SOURCES: &[&str] = &["flexport", "flexops_main"];
 
@@ -53,85 +52,6 @@ fn messages_of(request: CreateSubscription) -> Vec<String> {
         .into_iter()
         .map(|e| e.message)
         .collect()
-}
-
-fn url_fields(url: &str) -> Vec<String> {
-    fields_of(CreateSubscription {
-        url: url.into(),
-        ..valid()
-    })
-}
-
-#[test]
-fn valid_requests_pass() {
-    assert_eq!(validate_create(&valid(), SOURCES), Ok(()));
-    let minimal = CreateSubscription {
-        url: "http://10.0.0.5:8080/hook".into(),
-        events: strings(&["ping"]),
-        ..Default::default()
-    };
-    assert_eq!(validate_create(&minimal, SOURCES), Ok(()));
-}
-
-#[test]
-fn url_must_parse() {
-    assert_eq!(url_fields(""), ["url"]);
-    assert_eq!(url_fields("hooks.example.com/x"), ["url"]);
-    assert_eq!(url_fields("https://exa mple.com/"), ["url", "url"]);
-}
-
-#[test]
-fn url_must_be_http_or_https() {
-    assert_eq!(url_fields("ftp://example.com/x"), ["url"]);
-    assert_eq!(
-        url_fields("file:///etc/passwd"),
-        ["url", "url"],
-        "scheme and host"
-    );
-    let messages = messages_of(CreateSubscription {
-        url: "ftp://example.com".into(),
-        ..valid()
-    });
-    assert!(messages[0].contains("http or https"));
-}
-
-#[test]
-fn url_must_have_a_host() {
-    let messages = messages_of(CreateSubscription {
-        url: "mailto:ops@example.com".into(),
-        ..valid()
-    });
-    assert!(
-        messages.iter().any(|m| m == "must have a host"),
-        "{messages:?}"
-    );
-}
-
-#[test]
-fn url_must_not_carry_credentials() {
-    assert_eq!(url_fields("https://user:pw@example.com/"), ["url"]);
-    assert_eq!(url_fields("https://user@example.com/"), ["url"]);
-    assert_eq!(url_fields("https://:pw@example.com/"), ["url"]);
-}
-
-#[test]
-fn url_must_not_have_a_fragment() {
-    assert_eq!(url_fields("https://example.com/x#top"), ["url"]);
-    assert_eq!(url_fields("https://example.com/x#"), ["url"]);
-}
-
-#[test]
-fn url_must_not_contain_whitespace() {
-    assert_eq!(url_fields(" https://example.com/"), ["url"]);
-    assert_eq!(url_fields("https://example.com/a\nb"), ["url"]);
-}
-
-#[test]
-fn url_length_is_limited() {
-    let base = "https://example.com/";
-    let at_limit = format!("{base}{}", "a".repeat(MAX_URL_CHARS - base.len()));
-    assert!(url_fields(&at_limit).is_empty());
-    assert_eq!(url_fields(&format!("{at_limit}a")), ["url"]);
 }
 
 #[test]
@@ -281,125 +201,6 @@ fn description_length_is_limited_in_characters() {
 }
 
 #[test]
-fn headers_are_limited_in_number() {
-    let many: BTreeMap<String, String> = (0..=MAX_HEADERS)
-        .map(|i| (format!("X-H{i}"), "v".into()))
-        .collect();
-    assert_eq!(
-        fields_of(CreateSubscription {
-            headers: Some(many),
-            ..valid()
-        }),
-        ["headers"]
-    );
-    let messages = messages_of(CreateSubscription {
-        headers: Some(
-            (0..=MAX_HEADERS)
-                .map(|i| (format!("X-H{i}"), "v".into()))
-                .collect(),
-        ),
-        ..valid()
-    });
-    assert!(messages[0].contains("20"), "{messages:?}");
-}
-
-#[test]
-fn header_names_must_be_tokens() {
-    let fields = fields_of(CreateSubscription {
-        headers: headers(&[
-            ("X Foo", "v"),
-            ("", "v"),
-            ("X-Ok", "v"),
-            ("X:Y", "v"),
-            ("Ünï", "v"),
-        ]),
-        ..valid()
-    });
-    assert_eq!(
-        fields,
-        ["headers.", "headers.X Foo", "headers.X:Y", "headers.Ünï"]
-    );
-}
-
-#[test]
-fn header_names_are_limited_in_length() {
-    let long = format!("X-{}", "a".repeat(MAX_HEADER_NAME_CHARS - 1));
-    let ok = format!("X-{}", "a".repeat(MAX_HEADER_NAME_CHARS - 2));
-    let fields = fields_of(CreateSubscription {
-        headers: headers(&[(&long, "v"), (&ok, "v")]),
-        ..valid()
-    });
-    assert_eq!(fields, [format!("headers.{long}")]);
-}
-
-#[test]
-fn reserved_header_names_are_forbidden() {
-    for name in [
-        "Host",
-        "content-length",
-        "Content-Type",
-        "Transfer-Encoding",
-        "Connection",
-        "Keep-Alive",
-        "Upgrade",
-        "TE",
-        "Trailer",
-        "User-Agent",
-        "Proxy-Authorization",
-        "webhook-signature",
-        "Webhook-Id",
-        "WEBHOOK-TIMESTAMP",
-    ] {
-        let fields = fields_of(CreateSubscription {
-            headers: headers(&[(name, "v")]),
-            ..valid()
-        });
-        assert_eq!(fields, [format!("headers.{name}")], "{name}");
-    }
-    for allowed in ["Authorization", "X-Webhook-Team", "Tea", "Hosts", "Webhook"] {
-        let fields = fields_of(CreateSubscription {
-            headers: headers(&[(allowed, "v")]),
-            ..valid()
-        });
-        assert!(fields.is_empty(), "{allowed}: {fields:?}");
-    }
-}
-
-#[test]
-fn header_names_must_be_unique_ignoring_case() {
-    let fields = fields_of(CreateSubscription {
-        headers: headers(&[("X-Team", "a"), ("x-team", "b")]),
-        ..valid()
-    });
-    assert_eq!(fields, ["headers.x-team"]);
-}
-
-#[test]
-fn header_values_are_visible_ascii() {
-    let fields = fields_of(CreateSubscription {
-        headers: headers(&[
-            ("X-A", "ok value ~!"),
-            ("X-B", "a\r\nX-Evil: 1"),
-            ("X-C", "tab\there"),
-            ("X-D", "café"),
-        ]),
-        ..valid()
-    });
-    assert_eq!(fields, ["headers.X-B", "headers.X-C", "headers.X-D"]);
-}
-
-#[test]
-fn header_values_are_limited_in_length() {
-    let ok = "v".repeat(MAX_HEADER_VALUE_CHARS);
-    let long = "v".repeat(MAX_HEADER_VALUE_CHARS + 1);
-    let fields = fields_of(CreateSubscription {
-        headers: headers(&[("X-A", &ok), ("X-B", &long)]),
-        ..valid()
-    });
-    assert_eq!(fields, ["headers.X-B"]);
-}
-
-#[test]
 fn reports_every_problem_at_once() {
     let request = CreateSubscription {
         url: "ftp://user@example.com/#x".into(),
@@ -535,64 +336,7 @@ fn field_errors_serialise_as_field_and_message() {
     );
 }
 
-/// Arbitrary text, biased towards the characters the rules care about.
-fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        "[a-zA-Z0-9.*_:/@#?% \r\n\t-]{0,40}",
-        "(https?|ftp)://[a-z0-9@:#./\\[\\]%-]{0,30}",
-    ]
-}
+mod headers;
 
-fn list() -> impl Strategy<Value = Vec<String>> {
-    prop::collection::vec(text(), 0..60)
-}
-
-fn map() -> impl Strategy<Value = BTreeMap<String, String>> {
-    prop::collection::btree_map(text(), text(), 0..25)
-}
-
-proptest! {
-    #[test]
-    fn validation_never_panics(
-        url in text(),
-        events in list(),
-        sources in prop::option::of(list()),
-        carriers in prop::option::of(list()),
-        description in prop::option::of(text()),
-        headers in prop::option::of(map()),
-        enabled in prop::option::of(any::<bool>()),
-    ) {
-        let create = CreateSubscription {
-            url: url.clone(),
-            events: events.clone(),
-            sources: sources.clone(),
-            carriers: carriers.clone(),
-            description: description.clone(),
-            headers: headers.clone(),
-            sensitive_headers: None,
-            tenant: None,
-            enabled,
-            ordering: None,
-            rate_limit_per_second: None,
-            filter: None,
-            format: None,
-        };
-        let _ = validate_create(&create, SOURCES);
-        let update = UpdateSubscription {
-            url: Some(url),
-            events: Some(events),
-            sources,
-            carriers,
-            description,
-            headers,
-            sensitive_headers: None,
-            enabled,
-            ordering: None,
-            rate_limit_per_second: None,
-            filter: None,
-            format: None,
-        };
-        let _ = validate_update(&update, SOURCES);
-    }
-}
+mod properties;
+mod urls;
