@@ -251,17 +251,7 @@ fn check_redrive(request: &RedriveRequest) -> Result<(), ServiceError> {
             "give exactly one of `ids`, `subscriptionId` or `all: true`",
         ));
     }
-    if request
-        .cursor
-        .as_deref()
-        .is_some_and(|c| Position::parse(c).is_none())
-    {
-        return Err(ServiceError::invalid(
-            "cursor",
-            "is not a cursor this API returned",
-        ));
-    }
-    Ok(())
+    super::check_cursor(request.cursor.as_deref())
 }
 
 /// A dead letter's job as it is redriven: fresh, and at the tail of its lane if its subscription

@@ -42,3 +42,14 @@ impl Recovery<'_> {
         Ok(self.cache.current().await?)
     }
 }
+
+/// A `cursor` in a request body must be one this API returned (a stream position).
+fn check_cursor(cursor: Option<&str>) -> Result<(), ServiceError> {
+    match cursor.is_some_and(|c| crate::queue::Position::parse(c).is_none()) {
+        true => Err(ServiceError::invalid(
+            "cursor",
+            "is not a cursor this API returned",
+        )),
+        false => Ok(()),
+    }
+}

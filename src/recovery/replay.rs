@@ -122,16 +122,7 @@ impl Recovery<'_> {
         if range.since > until {
             return Err(ServiceError::invalid("since", "must not be after `until`"));
         }
-        if range
-            .cursor
-            .as_deref()
-            .is_some_and(|c| Position::parse(c).is_none())
-        {
-            return Err(ServiceError::invalid(
-                "cursor",
-                "is not a cursor this API returned",
-            ));
-        }
+        super::check_cursor(range.cursor.as_deref())?;
         let visible = self.visible(call).await?;
         let subscription = visible.get(subscription_id).ok_or(ServiceError::NotFound)?;
         let only_this = visible.only(|s| s.id == subscription.id);

@@ -142,6 +142,20 @@ async fn a_range_replay_is_bounded_per_call_and_continues_from_its_cursor() {
         app.stream_len("{test}:deliveries").await - jobs_before,
         10_051
     );
+    // A cursor this API did not return is a 422 naming `cursor`, and queues nothing.
+    let (status, problem) = admin(
+        &app,
+        Method::POST,
+        &path,
+        Some(json!({"since": "2020-01-01T00:00:00Z", "cursor": "not-a-cursor"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "cursor", "{problem}");
+    assert_eq!(
+        app.stream_len("{test}:deliveries").await - jobs_before,
+        10_051
+    );
 }
 
 #[tokio::test]
